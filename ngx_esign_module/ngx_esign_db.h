@@ -1,0 +1,69 @@
+/*
+ * The state database schema: the named LMDB databases of the state
+ * environment and small helpers to store JSON records in them.  Plain C
+ * (LMDB and jansson only) so the module, its thread-pool tasks and the
+ * esignctl tool share one definition.
+ */
+
+#ifndef _NGX_ESIGN_DB_H_INCLUDED_
+#define _NGX_ESIGN_DB_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <lmdb.h>
+#include <jansson.h>
+
+
+/*
+ * Every record key that belongs to an institution starts with the
+ * institution's ID and a '/' (R-ACC-4), so a cursor over one prefix is one
+ * tenant's data and nothing else.
+ */
+typedef enum {
+    ESIGN_DB_META = 0,        /* "schema" -> version, site facts */
+    ESIGN_DB_INSTITUTIONS,    /* inst_id -> institution record */
+    ESIGN_DB_USCC,            /* uscc -> inst_id (unique) */
+    ESIGN_DB_ACCOUNTS,        /* inst_id/account_id -> account record */
+    ESIGN_DB_USERNAMES,       /* username -> inst_id/account_id (unique) */
+    ESIGN_DB_OPERATORS,       /* operator_id -> operator account */
+    ESIGN_DB_CONTRACTS,       /* contract_id -> contract record */
+    ESIGN_DB_CONTRACT_IDX,    /* inst_id/ts/contract_id -> role */
+    ESIGN_DB_DOCUMENTS,       /* inst_id/doc_id -> encrypted document */
+    ESIGN_DB_MESSAGES,        /* inst_id/account_id/ts/msg_id -> message */
+    ESIGN_DB_AUDIT,           /* inst_id/ts/seq -> audit record */
+    ESIGN_DB_OUTBOX,          /* ts/id -> notification to deliver */
+    ESIGN_DB_CERTS,           /* serial hex -> inst_id (serials unique) */
+    ESIGN_DB_TOKENS,          /* single-use token -> record */
+    ESIGN_DB_COUNT
+} esign_db_e;
+
+
+extern const char  *esign_db_names[ESIGN_DB_COUNT];
+
+
+#define ESIGN_DB_SCHEMA_VERSION  1
+#define ESIGN_DB_MAX_DBS         32
+
+/* 0600 files: the state holds wrapped keys and personal data */
+#define ESIGN_DB_MODE            0600
+
+
+/* Opens (creating when "create") every named database; MDB_ error code. */
+int esign_db_open_all(MDB_txn *txn, MDB_dbi *dbis, int create);
+
+/*
+ * Stores "json" (not consumed) under key; flags as for mdb_put (e.g.
+ * MDB_NOOVERWRITE).  Returns an MDB_ error code or 0.
+ */
+int esign_db_put_json(MDB_txn *txn, MDB_dbi dbi, const void *key,
+    size_t klen, json_t *json, unsigned flags);
+
+/*
+ * Loads a JSON record; *out is a new reference the caller releases.
+ * Returns 0, MDB_NOTFOUND, or MDB_CORRUPTED when the value is not JSON.
+ */
+int esign_db_get_json(MDB_txn *txn, MDB_dbi dbi, const void *key,
+    size_t klen, json_t **out);
+
+
+#endif /* _NGX_ESIGN_DB_H_INCLUDED_ */

@@ -1,0 +1,401 @@
+/*
+ * The LMDB state environment inside nginx: created by the master, opened
+ * by every worker in init_process (never across fork), short read
+ * transactions on the event loop, every write one transaction in the
+ * thread pool (fsync never blocks the event loop).
+ */
+
+
+#include "ngx_esign.h"
+#include "ngx_esign_db.h"
+
+
+typedef struct {
+    ngx_esign_store_write_pt   fn;
+    void                      *data;
+    MDB_env                   *env;
+    MDB_dbi                   *dbis;
+    int                        rc;
+} ngx_esign_store_task_t;
+
+
+static ngx_int_t ngx_esign_store_path(ngx_pool_t *pool,
+    ngx_esign_main_conf_t *emcf, const char *sub, ngx_str_t *path);
+static void ngx_esign_store_reader_check(ngx_event_t *ev);
+static void ngx_esign_store_write_run(void *data, ngx_log_t *log);
+
+
+static ngx_int_t
+ngx_esign_store_path(ngx_pool_t *pool, ngx_esign_main_conf_t *emcf,
+    const char *sub, ngx_str_t *path)
+{
+    u_char  *p;
+
+    path->len = emcf->data.len + 1 + ngx_strlen(sub);
+    path->data = ngx_pnalloc(pool, path->len + 1);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(path->data, emcf->data.data, emcf->data.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, sub, ngx_strlen(sub));
+    *p = '\0';
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_esign_store_env_open(ngx_log_t *log, ngx_esign_main_conf_t *emcf,
+    const char *path, unsigned flags, MDB_env **envp)
+{
+    int       rc;
+    MDB_env  *env;
+
+    rc = mdb_env_create(&env);
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "mdb_env_create() failed: %s",
+                      mdb_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    /*
+     * Readers: every worker reads on its event loop and in its pool
+     * threads, and tools (esignctl, mdb_copy) may read at the same time.
+     */
+    (void) mdb_env_set_maxreaders(env, 1024);
+    (void) mdb_env_set_maxdbs(env, ESIGN_DB_MAX_DBS);
+
+    rc = mdb_env_set_mapsize(env, emcf->map_size);
+    if (rc == 0) {
+        rc = mdb_env_open(env, path, flags, ESIGN_DB_MODE);
+    }
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "cannot open the esign state \"%s\": %s",
+                      path, mdb_strerror(rc));
+        mdb_env_close(env);
+        return NGX_ERROR;
+    }
+
+    *envp = env;
+
+    return NGX_OK;
+}
+
+
+/* Master: creates the directory and the databases, hands them to workers. */
+ngx_int_t
+ngx_esign_store_init_module(ngx_cycle_t *cycle, ngx_esign_main_conf_t *emcf)
+{
+    int               rc;
+    MDB_env          *env;
+    MDB_txn          *txn;
+    ngx_str_t         path;
+    ngx_uint_t        i;
+    ngx_core_conf_t  *ccf;
+    MDB_dbi           dbis[ESIGN_DB_COUNT];
+
+    static const char  *subdirs[] = { "state", "ledger", NULL };
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    for (i = 0; subdirs[i] != NULL; i++) {
+        if (ngx_esign_store_path(cycle->pool, emcf, subdirs[i], &path)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_create_dir(path.data, 0700) == NGX_FILE_ERROR
+            && ngx_errno != NGX_EEXIST)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          ngx_create_dir_n " \"%V\" failed", &path);
+            return NGX_ERROR;
+        }
+
+        if (geteuid() == 0
+            && chown((char *) path.data, ccf->user, (gid_t) -1) == -1)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          "chown(\"%V\") failed", &path);
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_esign_store_path(cycle->pool, emcf, "state", &path) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_esign_store_env_open(cycle->log, emcf, (char *) path.data, 0,
+                                 &env)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (rc == 0) {
+        rc = esign_db_open_all(txn, dbis, 1);
+        if (rc == 0) {
+            rc = mdb_txn_commit(txn);
+
+        } else {
+            mdb_txn_abort(txn);
+        }
+    }
+
+    mdb_env_close(env);
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "cannot create the esign state databases: %s",
+                      mdb_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    if (geteuid() == 0) {
+        for (i = 0; i < 2; i++) {
+            u_char  file[NGX_MAX_PATH];
+
+            ngx_snprintf(file, sizeof(file), "%V/%s%Z", &path,
+                         i == 0 ? "data.mdb" : "lock.mdb");
+
+            if (chown((char *) file, ccf->user, (gid_t) -1) == -1) {
+                ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                              "chown(\"%s\") failed", file);
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_esign_store_init_process(ngx_cycle_t *cycle, ngx_esign_main_conf_t *emcf)
+{
+    int         rc, dead;
+    MDB_txn    *txn;
+    ngx_str_t   path;
+
+    if (ngx_esign_store_path(cycle->pool, emcf, "state", &path) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /*
+     * MDB_NOTLS: read slots belong to transactions, not threads, so the
+     * event loop and the pool threads may each hold read transactions.
+     */
+    if (ngx_esign_store_env_open(cycle->log, emcf, (char *) path.data,
+                                 MDB_NOTLS, &emcf->env)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    dead = 0;
+    (void) mdb_reader_check(emcf->env, &dead);
+
+    if (dead > 0) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "esign state: cleared %d stale reader slots", dead);
+    }
+
+    emcf->dbis = ngx_pcalloc(cycle->pool, ESIGN_DB_COUNT * sizeof(MDB_dbi));
+    if (emcf->dbis == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = mdb_txn_begin(emcf->env, NULL, MDB_RDONLY, &txn);
+    if (rc == 0) {
+        rc = esign_db_open_all(txn, emcf->dbis, 0);
+        if (rc == 0) {
+            rc = mdb_txn_commit(txn);
+
+        } else {
+            mdb_txn_abort(txn);
+        }
+    }
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "cannot open the esign state databases: %s",
+                      mdb_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    /* a crashed worker leaves its read slots behind: sweep them */
+
+    emcf->reader_check_ev.handler = ngx_esign_store_reader_check;
+    emcf->reader_check_ev.data = emcf;
+    emcf->reader_check_ev.log = cycle->log;
+    emcf->reader_check_ev.cancelable = 1;
+
+    ngx_add_timer(&emcf->reader_check_ev, emcf->reader_check_interval);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_esign_store_reader_check(ngx_event_t *ev)
+{
+    int                     dead;
+    ngx_esign_main_conf_t  *emcf;
+
+    emcf = ev->data;
+    dead = 0;
+
+    (void) mdb_reader_check(emcf->env, &dead);
+
+    if (dead > 0) {
+        ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                      "esign state: cleared %d stale reader slots", dead);
+    }
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, emcf->reader_check_interval);
+    }
+}
+
+
+void
+ngx_esign_store_exit_process(ngx_esign_main_conf_t *emcf)
+{
+    if (emcf->reader_check_ev.timer_set) {
+        ngx_del_timer(&emcf->reader_check_ev);
+    }
+
+    if (emcf->env != NULL) {
+        mdb_env_close(emcf->env);
+        emcf->env = NULL;
+    }
+}
+
+
+/*
+ * A read transaction for the event loop; the caller aborts it before it
+ * returns to the loop.  NULL (logged) when LMDB refuses.
+ */
+MDB_txn *
+ngx_esign_store_read(ngx_http_request_t *r)
+{
+    int                     rc;
+    MDB_txn                *txn;
+    ngx_esign_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    rc = mdb_txn_begin(emcf->env, NULL, MDB_RDONLY, &txn);
+
+    if (rc == MDB_MAP_RESIZED) {
+        /* another process grew the map: adopt its size and retry */
+        (void) mdb_env_set_mapsize(emcf->env, 0);
+        rc = mdb_txn_begin(emcf->env, NULL, MDB_RDONLY, &txn);
+    }
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "esign state read failed: %s", mdb_strerror(rc));
+        return NULL;
+    }
+
+    return txn;
+}
+
+
+MDB_dbi
+ngx_esign_store_dbi(ngx_http_request_t *r, ngx_uint_t db)
+{
+    ngx_esign_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    return emcf->dbis[db];
+}
+
+
+/*
+ * Runs fn(txn, dbis, data) inside one write transaction in the thread
+ * pool; commits when it returns 0, aborts otherwise.  done() then sees the
+ * outcome through ngx_esign_store_rc(ctx).  Returns NGX_OK (caller returns
+ * NGX_DONE) or NGX_ERROR (the pool is full: answer 503).
+ */
+ngx_int_t
+ngx_esign_store_write(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
+    ngx_esign_store_write_pt fn, void *data,
+    ngx_int_t (*done)(ngx_http_request_t *r, ngx_esign_ctx_t *ctx))
+{
+    ngx_esign_main_conf_t   *emcf;
+    ngx_esign_store_task_t  *st;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    st = ngx_pcalloc(r->pool, sizeof(ngx_esign_store_task_t));
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    st->fn = fn;
+    st->data = data;
+    st->env = emcf->env;
+    st->dbis = emcf->dbis;
+
+    return ngx_esign_task_post(r, ctx, ngx_esign_store_write_run, st, done);
+}
+
+
+static void
+ngx_esign_store_write_run(void *data, ngx_log_t *log)
+{
+    ngx_esign_store_task_t  *st = data;
+
+    int       rc;
+    MDB_txn  *txn;
+
+    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+
+    if (rc == MDB_MAP_RESIZED) {
+        (void) mdb_env_set_mapsize(st->env, 0);
+        rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    }
+
+    if (rc != 0) {
+        st->rc = rc;
+        return;
+    }
+
+    rc = st->fn(txn, st->dbis, st->data);
+
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        st->rc = rc;
+        return;
+    }
+
+    st->rc = mdb_txn_commit(txn);
+}
+
+
+/* The outcome of the last ngx_esign_store_write() of the request. */
+int
+ngx_esign_store_rc(ngx_esign_ctx_t *ctx)
+{
+    ngx_esign_store_task_t  *st = ctx->task_data;
+
+    return st->rc;
+}
+
+
+void *
+ngx_esign_store_data(ngx_esign_ctx_t *ctx)
+{
+    ngx_esign_store_task_t  *st = ctx->task_data;
+
+    return st->data;
+}
