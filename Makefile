@@ -7,8 +7,9 @@ SHELL      := /bin/bash
 NGX_SRC    := /usr/share/nginx/src
 NGINX      := /usr/sbin/nginx
 SRC        := $(CURDIR)
-B          := $(CURDIR)/build
-BA         := $(CURDIR)/build-asan
+B          ?= $(CURDIR)/build
+BA         ?= $(CURDIR)/build-asan
+LIBDIR     ?= build
 MODULE     := ngx_http_esign_module.so
 
 DEB_CFLAGS   = $(shell dpkg-buildflags --get CFLAGS) -fPIC \
@@ -49,7 +50,7 @@ deps:
 	fi
 
 libs:
-	@for d in $(LIBS); do $(MAKE) --no-print-directory -C $$d BUILD=build \
+	@for d in $(LIBS); do $(MAKE) --no-print-directory -C $$d BUILD=$(LIBDIR) \
 	    || exit 1; done
 
 libs-asan:
@@ -75,7 +76,7 @@ define configure
 endef
 
 module: libs admin-assets
-	$(call configure,$(B),build,$(DEB_CFLAGS),$(DEB_LDFLAGS))
+	$(call configure,$(B),$(LIBDIR),$(DEB_CFLAGS),$(DEB_LDFLAGS))
 	@$(MAKE) --no-print-directory -f $(B)/Makefile -C $(NGX_SRC) modules
 	@printf 'load_module %s/%s;\nevents {}\n' $(B) $(MODULE) > $(B)/smoke.conf
 	@$(NGINX) -g 'error_log /dev/null; pid /dev/null;' -t -q -c $(B)/smoke.conf
@@ -92,13 +93,14 @@ admin-assets:
 	    ngx_esign_module/ngx_esign_admin_assets.c
 
 tools: libs
-	@$(MAKE) --no-print-directory -C tools BUILD=$(B)
+	@if [ -f tools/Makefile ]; then $(MAKE) --no-print-directory -C tools \
+	    BUILD=$(B) LIBDIR=$(LIBDIR); fi
 
 run: all
 	@sh tools/dev-run.sh
 
 unit: libs
-	@for d in $(LIBS); do $(MAKE) --no-print-directory -C $$d BUILD=build \
+	@for d in $(LIBS); do $(MAKE) --no-print-directory -C $$d BUILD=$(LIBDIR) \
 	    test || exit 1; done
 
 integration: module tools
