@@ -475,7 +475,8 @@ ngx_esign_data(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     emcf->data = value[1];
 
-    if (ngx_conf_full_name(cf->cycle, &emcf->data, 1) != NGX_OK) {
+    /* like nginx's temp paths, relative to the prefix (-p) */
+    if (ngx_conf_full_name(cf->cycle, &emcf->data, 0) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
