@@ -1,0 +1,717 @@
+/*
+ * Detached CMS SignedData in the national (SM2/SM3) and international
+ * (ECDSA P-256/SHA-256) suites, its verifier and a strict DER walker for
+ * the signed attributes (see esc_cms.h).
+ */
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>     /* before cms.h: PEM_*_CMS prototypes */
+#include <openssl/cms.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
+#include "esc_ca.h"
+#include "esc_cms.h"
+
+
+#define ESC_CMS_FLAGS  (CMS_PARTIAL | CMS_DETACHED | CMS_BINARY             \
+                        | CMS_NOSMIMECAP)
+
+
+typedef struct {
+    uint8_t         tag;
+    const uint8_t  *tlv;        /* start of the whole TLV */
+    size_t          tlvlen;
+    const uint8_t  *val;
+    size_t          len;
+} esc_der_t;
+
+
+static int esc_der_next(const uint8_t **p, const uint8_t *end,
+    esc_der_t *d);
+static int esc_cms_finish(CMS_ContentInfo *cms, uint8_t **der,
+    size_t *derlen);
+static int esc_cms_add_attrs(CMS_SignerInfo *si, const uint8_t *digest,
+    size_t dlen, time_t when);
+
+
+static const char *
+esc_cms_md_name(int suite)
+{
+    return suite == ESC_SUITE_NATIONAL ? "SM3" : "SHA256";
+}
+
+
+int
+esc_cms_digest(esc_suite_t suite, const uint8_t *doc, size_t len,
+    uint8_t out[ESC_CMS_DIGEST_LEN])
+{
+    int        rc;
+    EVP_MD    *md;
+    unsigned   n;
+
+    if ((doc == NULL && len != 0) || out == NULL
+        || (suite != ESC_SUITE_NATIONAL && suite != ESC_SUITE_INTL))
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    md = EVP_MD_fetch(NULL, esc_cms_md_name(suite), NULL);
+    if (md == NULL) {
+        return ESC_CRYPTO_ECRYPTO;
+    }
+
+    rc = (EVP_Digest(doc, len, out, &n, md, NULL) == 1
+          && n == ESC_CMS_DIGEST_LEN) ? ESC_CRYPTO_OK : ESC_CRYPTO_ECRYPTO;
+    EVP_MD_free(md);
+
+    return rc;
+}
+
+
+static int
+esc_cms_finish(CMS_ContentInfo *cms, uint8_t **der, size_t *derlen)
+{
+    int       n;
+    uint8_t  *buf, *p;
+
+    n = i2d_CMS_ContentInfo(cms, NULL);
+    if (n <= 0) {
+        return ESC_CRYPTO_ECRYPTO;
+    }
+
+    buf = malloc((size_t) n);
+    if (buf == NULL) {
+        return ESC_CRYPTO_ENOMEM;
+    }
+
+    p = buf;
+    if (i2d_CMS_ContentInfo(cms, &p) != n) {
+        free(buf);
+        return ESC_CRYPTO_ECRYPTO;
+    }
+
+    *der = buf;
+    *derlen = (size_t) n;
+
+    return ESC_CRYPTO_OK;
+}
+
+
+/* content-type, message-digest (if digest != NULL) and signing-time. */
+static int
+esc_cms_add_attrs(CMS_SignerInfo *si, const uint8_t *digest, size_t dlen,
+    time_t when)
+{
+    int         ok;
+    ASN1_TIME  *t;
+
+    if (digest != NULL
+        && (!CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType,
+                                         V_ASN1_OBJECT,
+                                         OBJ_nid2obj(NID_pkcs7_data), -1)
+            || !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest,
+                                            V_ASN1_OCTET_STRING, digest,
+                                            (int) dlen)))
+    {
+        return ESC_CRYPTO_ECRYPTO;
+    }
+
+    /* UTCTime until 2049, GeneralizedTime after, as RFC 5652 asks. */
+    t = ASN1_TIME_set(NULL, when != 0 ? when : time(NULL));
+    if (t == NULL) {
+        return ESC_CRYPTO_ENOMEM;
+    }
+
+    ok = CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, t->type, t,
+                                     -1);
+    ASN1_TIME_free(t);
+
+    return ok ? ESC_CRYPTO_OK : ESC_CRYPTO_ECRYPTO;
+}
+
+
+int
+esc_cms_sign_digest(X509 *cert, EVP_PKEY *key, const uint8_t *digest,
+    size_t dlen, time_t signing_time, uint8_t **der, size_t *derlen)
+{
+    int               rc, suite;
+    EVP_MD           *md;
+    X509_ALGOR       *sigalg;
+    EVP_PKEY_CTX     *pctx;
+    CMS_SignerInfo   *si;
+    CMS_ContentInfo  *cms;
+
+    if (cert == NULL || key == NULL || digest == NULL || der == NULL
+        || derlen == NULL || dlen != ESC_CMS_DIGEST_LEN)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    suite = esc_key_suite(key);
+    if (suite < 0 || X509_check_private_key(cert, key) != 1) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    md = EVP_MD_fetch(NULL, esc_cms_md_name(suite), NULL);
+    if (md == NULL) {
+        return ESC_CRYPTO_ECRYPTO;
+    }
+
+    rc = ESC_CRYPTO_ECRYPTO;
+
+    cms = CMS_sign(NULL, NULL, NULL, NULL, ESC_CMS_FLAGS);
+    if (cms == NULL) {
+        goto done;
+    }
+
+    si = CMS_add1_signer(cms, cert, key, md, ESC_CMS_FLAGS | CMS_KEY_PARAM);
+    if (si == NULL) {
+        goto done;
+    }
+
+    if (suite == ESC_SUITE_NATIONAL) {
+        pctx = CMS_SignerInfo_get0_pkey_ctx(si);
+        if (pctx == NULL
+            || EVP_PKEY_CTX_set1_id(pctx, ESC_SM2_ID, ESC_SM2_ID_LEN) != 1)
+        {
+            goto done;
+        }
+
+    }
+
+    /*
+     * OpenSSL 3.0 leaves the signature algorithm empty for SM2, and for
+     * any key when the SignerInfo is signed by hand (CMS_KEY_PARAM); set
+     * it explicitly, parameters absent (GM/T 0010, RFC 5758).
+     */
+    CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &sigalg);
+    if (sigalg == NULL
+        || !X509_ALGOR_set0(sigalg,
+                            OBJ_nid2obj(suite == ESC_SUITE_NATIONAL
+                                        ? NID_SM2_with_SM3
+                                        : NID_ecdsa_with_SHA256),
+                            V_ASN1_UNDEF, NULL))
+    {
+        goto done;
+    }
+
+    rc = esc_cms_add_attrs(si, digest, dlen, signing_time);
+    if (rc != ESC_CRYPTO_OK) {
+        goto done;
+    }
+
+    rc = ESC_CRYPTO_ECRYPTO;
+
+    if (CMS_SignerInfo_sign(si) != 1) {
+        goto done;
+    }
+
+    rc = esc_cms_finish(cms, der, derlen);
+
+done:
+
+    CMS_ContentInfo_free(cms);
+    EVP_MD_free(md);
+
+    return rc;
+}
+
+
+int
+esc_cms_sign(X509 *cert, EVP_PKEY *key, const uint8_t *doc, size_t len,
+    time_t signing_time, uint8_t **der, size_t *derlen)
+{
+    int                         rc, suite;
+    BIO                        *bio;
+    uint8_t                     digest[ESC_CMS_DIGEST_LEN];
+    CMS_SignerInfo             *si;
+    CMS_ContentInfo            *cms;
+    STACK_OF(CMS_SignerInfo)   *sis;
+
+    if (cert == NULL || key == NULL || (doc == NULL && len != 0)
+        || der == NULL || derlen == NULL || len > INT_MAX)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    suite = esc_key_suite(key);
+    if (suite < 0) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    if (suite == ESC_SUITE_NATIONAL) {
+        rc = esc_cms_digest(ESC_SUITE_NATIONAL, doc, len, digest);
+        if (rc != ESC_CRYPTO_OK) {
+            return rc;
+        }
+
+        return esc_cms_sign_digest(cert, key, digest, sizeof(digest),
+                                   signing_time, der, derlen);
+    }
+
+    /* International: OpenSSL's own CMS signing, content streamed in. */
+    if (X509_check_private_key(cert, key) != 1) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    rc = ESC_CRYPTO_ECRYPTO;
+
+    bio = BIO_new_mem_buf(doc != NULL ? doc : (const uint8_t *) "",
+                          (int) len);
+    if (bio == NULL) {
+        return ESC_CRYPTO_ENOMEM;
+    }
+
+    cms = CMS_sign(cert, key, NULL, NULL, ESC_CMS_FLAGS);
+    if (cms == NULL) {
+        goto done;
+    }
+
+    sis = CMS_get0_SignerInfos(cms);
+    if (sk_CMS_SignerInfo_num(sis) != 1) {
+        goto done;
+    }
+
+    si = sk_CMS_SignerInfo_value(sis, 0);
+
+    rc = esc_cms_add_attrs(si, NULL, 0, signing_time);
+    if (rc != ESC_CRYPTO_OK) {
+        goto done;
+    }
+
+    rc = ESC_CRYPTO_ECRYPTO;
+
+    if (CMS_final(cms, bio, NULL, CMS_DETACHED | CMS_BINARY) != 1) {
+        goto done;
+    }
+
+    rc = esc_cms_finish(cms, der, derlen);
+
+done:
+
+    CMS_ContentInfo_free(cms);
+    BIO_free(bio);
+
+    return rc;
+}
+
+
+int
+esc_cms_der_to_pem(const uint8_t *der, size_t len, char **pem,
+    size_t *pemlen)
+{
+    int               rc;
+    BIO              *bio;
+    char             *data, *s;
+    long              n;
+    const uint8_t    *p;
+    CMS_ContentInfo  *cms;
+
+    if (der == NULL || pem == NULL || len > LONG_MAX) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    p = der;
+    cms = d2i_CMS_ContentInfo(NULL, &p, (long) len);
+    if (cms == NULL) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    rc = ESC_CRYPTO_ECRYPTO;
+
+    bio = BIO_new(BIO_s_mem());
+    if (bio != NULL && PEM_write_bio_CMS(bio, cms)) {
+        n = BIO_get_mem_data(bio, &data);
+        s = malloc((size_t) n + 1);
+        if (s == NULL) {
+            rc = ESC_CRYPTO_ENOMEM;
+
+        } else {
+            memcpy(s, data, (size_t) n);
+            s[n] = '\0';
+            *pem = s;
+            if (pemlen != NULL) {
+                *pemlen = (size_t) n;
+            }
+            rc = ESC_CRYPTO_OK;
+        }
+    }
+
+    BIO_free(bio);
+    CMS_ContentInfo_free(cms);
+
+    return rc;
+}
+
+
+int
+esc_cms_pem_to_der(const char *pem, size_t len, uint8_t **der,
+    size_t *derlen)
+{
+    int               rc;
+    BIO              *bio;
+    CMS_ContentInfo  *cms;
+
+    if (pem == NULL || der == NULL || derlen == NULL || len > INT_MAX) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    bio = BIO_new_mem_buf(pem, (int) len);
+    if (bio == NULL) {
+        return ESC_CRYPTO_ENOMEM;
+    }
+
+    cms = PEM_read_bio_CMS(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+
+    if (cms == NULL) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    rc = esc_cms_finish(cms, der, derlen);
+    CMS_ContentInfo_free(cms);
+
+    return rc;
+}
+
+
+/* Reads one DER TLV with a single-byte tag and a definite length. */
+static int
+esc_der_next(const uint8_t **p, const uint8_t *end, esc_der_t *d)
+{
+    size_t          len, i, n;
+    const uint8_t  *q;
+
+    q = *p;
+
+    if (end - q < 2) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    d->tlv = q;
+    d->tag = *q++;
+
+    if ((d->tag & 0x1f) == 0x1f) {
+        return ESC_CRYPTO_EINVAL;           /* multi-byte tags unused */
+    }
+
+    len = *q++;
+
+    if (len & 0x80) {
+        n = len & 0x7f;
+        if (n == 0 || n > 4 || (size_t) (end - q) < n) {
+            return ESC_CRYPTO_EINVAL;       /* indefinite or too long */
+        }
+
+        len = 0;
+        for (i = 0; i < n; i++) {
+            len = len << 8 | *q++;
+        }
+
+        if (len < 0x80) {
+            return ESC_CRYPTO_EINVAL;       /* not minimal: not DER */
+        }
+    }
+
+    if ((size_t) (end - q) < len) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    d->val = q;
+    d->len = len;
+    d->tlvlen = (size_t) (q + len - d->tlv);
+    *p = q + len;
+
+    return ESC_CRYPTO_OK;
+}
+
+
+int
+esc_cms_signed_attrs(const uint8_t *der, size_t len, uint8_t **attrs,
+    size_t *attrslen, uint8_t **sig, size_t *siglen)
+{
+    uint8_t        *a, *s;
+    esc_der_t       d, sd, sis, si, at, sg;
+    const uint8_t  *p, *end;
+    static const uint8_t  oid_signed[] = {
+        0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02
+    };
+
+    if (der == NULL || attrs == NULL || attrslen == NULL || sig == NULL
+        || siglen == NULL)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    /* ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT content } */
+    p = der;
+    end = der + len;
+    if (esc_der_next(&p, end, &d) != 0 || d.tag != 0x30 || p != end) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    p = d.val;
+    end = d.val + d.len;
+    if (esc_der_next(&p, end, &d) != 0 || d.tag != 0x06
+        || d.len != sizeof(oid_signed)
+        || memcmp(d.val, oid_signed, sizeof(oid_signed)) != 0
+        || esc_der_next(&p, end, &d) != 0 || d.tag != 0xa0 || p != end)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    /* SignedData ::= SEQUENCE { version, digestAlgorithms,
+     *     encapContentInfo, [0] certificates OPT, [1] crls OPT,
+     *     signerInfos } */
+    p = d.val;
+    end = d.val + d.len;
+    if (esc_der_next(&p, end, &sd) != 0 || sd.tag != 0x30 || p != end) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    p = sd.val;
+    end = sd.val + sd.len;
+    if (esc_der_next(&p, end, &d) != 0 || d.tag != 0x02
+        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x31
+        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x30
+        || esc_der_next(&p, end, &d) != 0)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    if (d.tag == 0xa0 && esc_der_next(&p, end, &d) != 0) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    if (d.tag == 0xa1 && esc_der_next(&p, end, &d) != 0) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    if (d.tag != 0x31 || p != end) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    sis = d;
+
+    /* exactly one SignerInfo */
+    p = sis.val;
+    end = sis.val + sis.len;
+    if (esc_der_next(&p, end, &si) != 0 || si.tag != 0x30 || p != end) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    /* SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm,
+     *     [0] signedAttrs, signatureAlgorithm, signature, ... } */
+    p = si.val;
+    end = si.val + si.len;
+    if (esc_der_next(&p, end, &d) != 0 || d.tag != 0x02
+        || esc_der_next(&p, end, &d) != 0
+        || (d.tag != 0x30 && d.tag != 0x80)
+        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x30
+        || esc_der_next(&p, end, &at) != 0 || at.tag != 0xa0
+        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x30
+        || esc_der_next(&p, end, &sg) != 0 || sg.tag != 0x04
+        || sg.len == 0)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    a = malloc(at.tlvlen);
+    s = malloc(sg.len);
+    if (a == NULL || s == NULL) {
+        free(a);
+        free(s);
+        return ESC_CRYPTO_ENOMEM;
+    }
+
+    memcpy(a, at.tlv, at.tlvlen);
+    a[0] = 0x31;                /* [0] IMPLICIT -> SET OF */
+    memcpy(s, sg.val, sg.len);
+
+    *attrs = a;
+    *attrslen = at.tlvlen;
+    *sig = s;
+    *siglen = sg.len;
+
+    return ESC_CRYPTO_OK;
+}
+
+
+static time_t
+esc_cms_signing_time(CMS_SignerInfo *si)
+{
+    struct tm           tm;
+    const ASN1_TIME    *t;
+    const ASN1_OBJECT  *obj;
+
+    obj = OBJ_nid2obj(NID_pkcs9_signingTime);
+
+    t = CMS_signed_get0_data_by_OBJ(si, obj, -3, V_ASN1_UTCTIME);
+    if (t == NULL) {
+        t = CMS_signed_get0_data_by_OBJ(si, obj, -3,
+                                        V_ASN1_GENERALIZEDTIME);
+    }
+
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return 0;
+    }
+
+    return timegm(&tm);
+}
+
+
+int
+esc_cms_verify_digest(const uint8_t *der, size_t len, const uint8_t *digest,
+    size_t dlen, X509 *cert, esc_cms_info_t *info)
+{
+    int                         rc, suite, dnid, snid;
+    size_t                      alen, slen;
+    uint8_t                    *attrs, *sig;
+    EVP_PKEY                   *pub;
+    X509_ALGOR                 *dalg, *salg;
+    EVP_MD_CTX                 *mctx;
+    EVP_PKEY_CTX               *pctx;
+    ASN1_OBJECT                *ctype;
+    const uint8_t              *p;
+    CMS_SignerInfo             *si;
+    CMS_ContentInfo            *cms;
+    ASN1_OCTET_STRING          *md;
+    STACK_OF(CMS_SignerInfo)   *sis;
+
+    if (der == NULL || digest == NULL || cert == NULL
+        || dlen != ESC_CMS_DIGEST_LEN || len > LONG_MAX)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    pub = X509_get0_pubkey(cert);
+    suite = esc_key_suite(pub);
+    if (suite < 0) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    rc = esc_cms_signed_attrs(der, len, &attrs, &alen, &sig, &slen);
+    if (rc != ESC_CRYPTO_OK) {
+        return rc;
+    }
+
+    mctx = NULL;
+    p = der;
+    cms = d2i_CMS_ContentInfo(NULL, &p, (long) len);
+    if (cms == NULL || p != der + len
+        || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed
+        || OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data
+        || CMS_get0_content(cms) == NULL || *CMS_get0_content(cms) != NULL)
+    {
+        rc = ESC_CRYPTO_EINVAL;         /* not a detached SignedData */
+        goto done;
+    }
+
+    sis = CMS_get0_SignerInfos(cms);
+    if (sk_CMS_SignerInfo_num(sis) != 1) {
+        rc = ESC_CRYPTO_EINVAL;
+        goto done;
+    }
+
+    si = sk_CMS_SignerInfo_value(sis, 0);
+    rc = ESC_CRYPTO_EAUTH;
+
+    if (CMS_SignerInfo_cert_cmp(si, cert) != 0) {
+        goto done;                      /* signed by someone else */
+    }
+
+    CMS_SignerInfo_get0_algs(si, NULL, NULL, &dalg, &salg);
+    dnid = OBJ_obj2nid(dalg->algorithm);
+    snid = OBJ_obj2nid(salg->algorithm);
+
+    if (suite == ESC_SUITE_NATIONAL
+        ? (dnid != NID_sm3 || snid != NID_SM2_with_SM3)
+        : (dnid != NID_sha256 || snid != NID_ecdsa_with_SHA256))
+    {
+        goto done;
+    }
+
+    ctype = CMS_signed_get0_data_by_OBJ(si,
+                                        OBJ_nid2obj(NID_pkcs9_contentType),
+                                        -3, V_ASN1_OBJECT);
+    md = CMS_signed_get0_data_by_OBJ(si,
+                                     OBJ_nid2obj(NID_pkcs9_messageDigest),
+                                     -3, V_ASN1_OCTET_STRING);
+
+    if (ctype == NULL || OBJ_obj2nid(ctype) != NID_pkcs7_data
+        || md == NULL || ASN1_STRING_length(md) != ESC_CMS_DIGEST_LEN
+        || CRYPTO_memcmp(ASN1_STRING_get0_data(md), digest,
+                         ESC_CMS_DIGEST_LEN) != 0)
+    {
+        goto done;                      /* another document */
+    }
+
+    mctx = EVP_MD_CTX_new();
+    if (mctx == NULL) {
+        rc = ESC_CRYPTO_ENOMEM;
+        goto done;
+    }
+
+    pctx = NULL;
+    if (EVP_DigestVerifyInit_ex(mctx, &pctx, esc_cms_md_name(suite), NULL,
+                                NULL, pub, NULL) != 1
+        || (suite == ESC_SUITE_NATIONAL
+            && EVP_PKEY_CTX_set1_id(pctx, ESC_SM2_ID, ESC_SM2_ID_LEN) != 1))
+    {
+        rc = ESC_CRYPTO_ECRYPTO;
+        goto done;
+    }
+
+    if (EVP_DigestVerify(mctx, sig, slen, attrs, alen) != 1) {
+        goto done;
+    }
+
+    if (info != NULL) {
+        info->suite = (esc_suite_t) suite;
+        info->signing_time = esc_cms_signing_time(si);
+        memcpy(info->digest, digest, ESC_CMS_DIGEST_LEN);
+    }
+
+    rc = ESC_CRYPTO_OK;
+
+done:
+
+    EVP_MD_CTX_free(mctx);
+    CMS_ContentInfo_free(cms);
+    free(attrs);
+    free(sig);
+    ERR_clear_error();
+
+    return rc;
+}
+
+
+int
+esc_cms_verify(const uint8_t *der, size_t len, const uint8_t *doc,
+    size_t doclen, X509 *cert, esc_cms_info_t *info)
+{
+    int      rc, suite;
+    uint8_t  digest[ESC_CMS_DIGEST_LEN];
+
+    if (cert == NULL) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    suite = esc_key_suite(X509_get0_pubkey(cert));
+    if (suite < 0) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    rc = esc_cms_digest((esc_suite_t) suite, doc, doclen, digest);
+    if (rc != ESC_CRYPTO_OK) {
+        return rc;
+    }
+
+    return esc_cms_verify_digest(der, len, digest, sizeof(digest), cert,
+                                 info);
+}
