@@ -1,0 +1,560 @@
+/*
+ * esl_check.c: the start-up self-check and the full fsck (esl_verify).
+ * Both only read; a failing shard is marked read-only in the handle, and
+ * nothing is ever rewritten or wiped.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "esl_store.h"
+
+
+typedef struct {
+    esl_ledger     *l;
+    esl_report_fn   fn;
+    void           *arg;
+    char            name[ESL_SHARD_MAX + ESL_ORIGIN_MAX + 2];
+    int             faults;
+} report;
+
+
+static void
+fault(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+
+static void
+fault(report *r, const char *fmt, ...)
+{
+    char     msg[512];
+    va_list  ap;
+
+    r->faults++;
+    if (r->fn != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        r->fn(r->arg, 1, r->name, msg);
+    }
+}
+
+
+static void
+note(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+note(report *r, const char *fmt, ...)
+{
+    char     msg[512];
+    va_list  ap;
+
+    if (r->fn != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        r->fn(r->arg, 0, r->name, msg);
+    }
+}
+
+
+typedef int (*shard_check_fn)(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
+    const esl_verifier *v, report *r, esl_verify_stats *stats);
+
+
+/* Run check on one shard or on all of them, one read txn per shard so
+ * that a long fsck does not pin one snapshot of a busy stripe. */
+static int
+for_shards(esl_ledger *l, const char *shard, shard_check_fn check,
+    const esl_verifier *v, report *r, esl_verify_stats *stats, int mark)
+{
+    esl__shard     sh;
+    MDB_txn       *txn;
+    MDB_cursor    *cur;
+    MDB_val        k, d;
+    unsigned       si;
+    unsigned char  (*keys)[SHARD_KEY_MAX + 1] = NULL, (*nk)[SHARD_KEY_MAX + 1];
+    size_t         nkeys = 0, cap = 0, i;
+    int            rc, bad = 0, before;
+
+    if (shard != NULL) {
+        if ((rc = esl__shard_key(l, shard, &sh)) != ESL_OK) {
+            return rc;
+        }
+        cap = nkeys = 1;
+        keys = malloc(sizeof(*keys));
+        if (keys == NULL) {
+            return ESL_ENOMEM;
+        }
+        keys[0][0] = (unsigned char) sh.keylen;
+        memcpy(keys[0] + 1, sh.key, sh.keylen);
+    } else {
+        for (si = 0; si < l->nstripes; si++) {
+            if ((rc = esl__txn_begin(&l->st[si], 0, &txn)) != ESL_OK) {
+                free(keys);
+                return rc;
+            }
+            if (mdb_cursor_open(txn, l->st[si].shards, &cur) != 0) {
+                mdb_txn_abort(txn);
+                free(keys);
+                return ESL_ESTORE;
+            }
+            while (mdb_cursor_get(cur, &k, &d, MDB_NEXT) == 0) {
+                if (k.mv_size < 2 || k.mv_size > SHARD_KEY_MAX) {
+                    continue;
+                }
+                if (nkeys == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    nk = realloc(keys, cap * sizeof(*keys));
+                    if (nk == NULL) {
+                        mdb_cursor_close(cur);
+                        mdb_txn_abort(txn);
+                        free(keys);
+                        return ESL_ENOMEM;
+                    }
+                    keys = nk;
+                }
+                keys[nkeys][0] = (unsigned char) k.mv_size;
+                memcpy(keys[nkeys] + 1, k.mv_data, k.mv_size);
+                nkeys++;
+            }
+            mdb_cursor_close(cur);
+            mdb_txn_abort(txn);
+        }
+    }
+
+    for (i = 0; i < nkeys; i++) {
+        char name[ESL_SHARD_MAX + ESL_ORIGIN_MAX + 2];
+        memset(&sh, 0, sizeof(sh));
+        sh.keylen = keys[i][0];
+        memcpy(sh.key, keys[i] + 1, sh.keylen);
+        esl__shard_name(&sh, name);
+        if ((rc = esl__shard_key(l, name, &sh)) != ESL_OK) {
+            continue;
+        }
+        strcpy(r->name, name);
+        if ((rc = esl__txn_begin(sh.st, 0, &txn)) != ESL_OK) {
+            free(keys);
+            return rc;
+        }
+        rc = esl__shard_load(txn, &sh);
+        if (rc != ESL_OK) {
+            mdb_txn_abort(txn);
+            if (shard != NULL) {
+                free(keys);
+                return rc;
+            }
+            fault(r, "shard record unreadable: %s", esl_strerror(rc));
+            bad++;
+            continue;
+        }
+        before = r->faults;
+        rc = check(l, txn, &sh, v, r, stats);
+        mdb_txn_abort(txn);
+        if (rc < 0 && rc != ESL_ECORRUPT) {
+            free(keys);
+            return rc;
+        }
+        if (r->faults > before) {
+            bad++;
+            if (mark) {
+                esl__ro_mark(l, sh.si, sh.sid);
+                note(r, "shard is now read-only: appends refused until "
+                        "repaired; data left untouched");
+            }
+        }
+        if (stats != NULL) {
+            stats->shards++;
+        }
+    }
+    free(keys);
+    return bad;
+}
+
+
+static int
+leaf_at(MDB_txn *txn, esl__shard *sh, uint64_t i, esl_hasher *h,
+    unsigned char out[ESL_H], MDB_val *v)
+{
+    unsigned char  kb[12];
+    MDB_val        k = { 12, kb };
+    int            rc;
+
+    esl__put32(kb, sh->sid);
+    esl__put64(kb + 4, i);
+    rc = mdb_get(txn, sh->st->entries, &k, v);
+    if (rc != 0) {
+        return esl__mdb_err(rc);
+    }
+    return esl_leaf_hash(h, v->mv_data, v->mv_size, out);
+}
+
+
+/*
+ * Self-check: the last block's note parses (and verifies, if we know the
+ * key), its size is the shard's, the tiles give its root, and the
+ * entries of the last block still hash to the stored leaves.
+ */
+static int
+selfcheck_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
+    const esl_verifier *v, report *r, esl_verify_stats *stats)
+{
+    esl_hasher      h;
+    esl__tctx       t = { txn, sh->st, sh->sid };
+    esl_checkpoint  cp, pcp;
+    unsigned char   root[ESL_H], a[ESL_H], b[ESL_H];
+    MDB_val         nv, ev;
+    uint64_t        from = 0, i;
+    int             rc;
+
+    (void) stats;
+    if (sh->height == 0) {
+        if (sh->size != 0) {
+            fault(r, "size %llu without any block",
+                  (unsigned long long) sh->size);
+        }
+        return ESL_OK;
+    }
+    if (esl__hasher_init(&h, l->md) != ESL_OK) {
+        return ESL_ENOMEM;
+    }
+    if (esl__block_get(txn, sh, sh->height, &nv) != ESL_OK
+        || esl_checkpoint_parse(nv.mv_data, nv.mv_size, &cp) != ESL_OK)
+    {
+        fault(r, "last block %llu missing or unparsable",
+              (unsigned long long) sh->height);
+        goto done;
+    }
+    if (v != NULL && !(sh->flags & SHARD_MIRROR)
+        && esl_checkpoint_verify(v, nv.mv_data, nv.mv_size, NULL) != ESL_OK)
+    {
+        fault(r, "last block %llu: signature does not verify",
+              (unsigned long long) sh->height);
+    }
+    if (cp.size != sh->size || cp.height != sh->height) {
+        fault(r, "last block says size %llu height %llu, shard record "
+                 "%llu/%llu", (unsigned long long) cp.size,
+              (unsigned long long) cp.height,
+              (unsigned long long) sh->size,
+              (unsigned long long) sh->height);
+        goto done;
+    }
+    rc = esl__root(&h, esl__tile_node, &t, cp.size, root);
+    if (rc != ESL_OK || memcmp(root, cp.root, ESL_H) != 0) {
+        fault(r, "tree at size %llu does not give the signed root%s",
+              (unsigned long long) cp.size,
+              rc == ESL_OK ? "" : " (tiles unreadable)");
+    }
+    if (sh->height > 1 && esl__block_get(txn, sh, sh->height - 1, &nv)
+                          == ESL_OK
+        && esl_checkpoint_parse(nv.mv_data, nv.mv_size, &pcp) == ESL_OK)
+    {
+        from = pcp.size;
+    }
+    for (i = from; i < cp.size; i++) {
+        if (leaf_at(txn, sh, i, &h, a, &ev) != ESL_OK
+            || esl__tile_node(&t, 0, i, b) != ESL_OK
+            || memcmp(a, b, ESL_H) != 0)
+        {
+            fault(r, "entry %llu of the last block does not match its leaf",
+                  (unsigned long long) i);
+            break;
+        }
+    }
+done:
+    esl__hasher_fini(&h);
+    return ESL_OK;
+}
+
+
+int
+esl_selfcheck(esl_ledger *l, const char *shard, esl_report_fn fn, void *arg)
+{
+    report  r;
+
+    if (l == NULL) {
+        return ESL_EINVAL;
+    }
+    memset(&r, 0, sizeof(r));
+    r.l = l;
+    r.fn = fn;
+    r.arg = arg;
+    return for_shards(l, shard, selfcheck_one, l->verifier, &r, NULL, 1);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* fsck                                                                */
+/* ------------------------------------------------------------------ */
+
+/* One partial tile per level while streaming the leaves. */
+typedef struct {
+    esl_hasher     *h;
+    esl__tctx      *t;
+    report         *r;
+    unsigned char   row[8][256][ESL_H];  /* row[L] = level L's row 0 */
+    unsigned        w[8];
+    uint64_t        n[8];               /* tile index being filled */
+    unsigned char  *exp;                /* expected tile bytes */
+    int             bad_tiles;
+} tilewalk;
+
+
+static int
+tile_check(tilewalk *tw, unsigned L)
+{
+    unsigned char  kb[13], *rows = tw->exp;
+    MDB_val        k = { 13, kb }, d;
+    unsigned       w = tw->w[L], r, j;
+    size_t         off;
+
+    /* Expected rows, computed from row 0 only. */
+    memcpy(rows, tw->row[L], (size_t) w * ESL_H);
+    for (r = 1; r < 8; r++) {
+        unsigned char *lo = rows + esl__tile_row_off(w, r - 1) * ESL_H;
+        unsigned char *hi = rows + esl__tile_row_off(w, r) * ESL_H;
+        for (j = 0; j < (w >> r); j++) {
+            if (esl_node_hash(tw->h, lo + 2 * j * ESL_H,
+                              lo + (2 * j + 1) * ESL_H, hi + j * ESL_H)
+                != ESL_OK)
+            {
+                return ESL_ECRYPTO;
+            }
+        }
+    }
+    esl__put32(kb, tw->t->sid);
+    kb[4] = (unsigned char) L;
+    esl__put64(kb + 5, tw->n[L]);
+    off = esl__tile_len(w);
+    if (mdb_get(tw->t->txn, tw->t->st->tiles, &k, &d) != 0) {
+        fault(tw->r, "tile %u/%llu missing", L,
+              (unsigned long long) tw->n[L]);
+        tw->bad_tiles++;
+    } else if (d.mv_size != off || memcmp(d.mv_data, rows, off) != 0) {
+        fault(tw->r, "tile %u/%llu (width %u) differs from the hashes "
+                     "recomputed from the entries", L,
+              (unsigned long long) tw->n[L], w);
+        tw->bad_tiles++;
+    }
+    return ESL_OK;
+}
+
+
+static int
+tile_push(tilewalk *tw, unsigned L, const unsigned char hash[ESL_H])
+{
+    unsigned char  top[ESL_H];
+    unsigned char *r7;
+    int            rc;
+
+    memcpy(tw->row[L][tw->w[L]++], hash, ESL_H);
+    if (tw->w[L] < 256) {
+        return ESL_OK;
+    }
+    if ((rc = tile_check(tw, L)) != ESL_OK) {
+        return rc;
+    }
+    r7 = tw->exp + esl__tile_row_off(256, 7) * ESL_H;
+    if ((rc = esl_node_hash(tw->h, r7, r7 + ESL_H, top)) != ESL_OK) {
+        return rc;
+    }
+    tw->w[L] = 0;
+    tw->n[L]++;
+    return L + 1 < 8 ? tile_push(tw, L + 1, top) : ESL_OK;
+}
+
+
+static int
+verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
+    const esl_verifier *v, report *r, esl_verify_stats *stats)
+{
+    esl_hasher      h;
+    esl__tctx       t = { txn, sh->st, sh->sid };
+    tilewalk       *tw;
+    esl_checkpoint  cp;
+    esl_entry       e;
+    MDB_cursor     *cur = NULL;
+    unsigned char   kb[4 + ESL_ENTRY_ID_MAX], leaf[ESL_H], prev[ESL_H];
+    unsigned char   root[ESL_H];
+    MDB_val         k, d, x;
+    uint64_t        i, hgt, ptime = 0, psize = 0;
+    unsigned        L;
+    int             rc, mrc, efaults = 0;
+
+    if ((rc = esl__hasher_init(&h, l->md)) != ESL_OK) {
+        return rc;
+    }
+    tw = calloc(1, sizeof(*tw));
+    if (tw == NULL || (tw->exp = malloc(esl__tile_len(256))) == NULL) {
+        free(tw);
+        esl__hasher_fini(&h);
+        return ESL_ENOMEM;
+    }
+    tw->h = &h;
+    tw->t = &t;
+    tw->r = r;
+
+    /* 1. entries: contiguous, canonical, indexed, hashed into tiles */
+    if ((mrc = mdb_cursor_open(txn, sh->st->entries, &cur)) != 0) {
+        rc = esl__mdb_err(mrc);
+        goto done;
+    }
+    esl__put32(kb, sh->sid);
+    esl__put64(kb + 4, 0);
+    k.mv_size = 12;
+    k.mv_data = kb;
+    for (i = 0; i < sh->size; i++) {
+        mrc = mdb_cursor_get(cur, &k, &d, i == 0 ? MDB_SET_KEY : MDB_NEXT);
+        if (mrc != 0 || k.mv_size != 12 || esl__get32(k.mv_data) != sh->sid
+            || esl__get64((unsigned char *) k.mv_data + 4) != i)
+        {
+            fault(r, "entry %llu missing", (unsigned long long) i);
+            rc = ESL_OK;
+            goto blocks;        /* the tree cannot be rebuilt past a gap */
+        }
+        if (stats != NULL) {
+            stats->entries++;
+            stats->entry_bytes += d.mv_size;
+        }
+        if ((rc = esl_leaf_hash(&h, d.mv_data, d.mv_size, leaf)) != ESL_OK) {
+            goto done;
+        }
+        if (esl_entry_decode(d.mv_data, d.mv_size, &e) != ESL_OK) {
+            if (efaults++ < 20) {
+                fault(r, "entry %llu is not a canonical entry",
+                      (unsigned long long) i);
+            }
+        } else {
+            /* idempotency index points back here */
+            unsigned char ik[4 + ESL_ENTRY_ID_MAX];
+            MDB_val ikv = { 4 + e.entry_id_len, ik };
+            esl__put32(ik, sh->sid);
+            memcpy(ik + 4, e.entry_id, e.entry_id_len);
+            if (mdb_get(txn, sh->st->idem, &ikv, &x) != 0 || x.mv_size != 8
+                || esl__get64(x.mv_data) != i)
+            {
+                if (efaults++ < 20) {
+                    fault(r, "entry %llu: idempotency index does not point "
+                             "to it", (unsigned long long) i);
+                }
+            }
+        }
+        {
+            MDB_val lk = { ESL_H, leaf };
+            if (mdb_get(txn, sh->st->leaves, &lk, &x) != 0
+                || x.mv_size != 12
+                || (esl__get32(x.mv_data) == sh->sid
+                    && esl__get64((unsigned char *) x.mv_data + 4) != i))
+            {
+                if (efaults++ < 20) {
+                    fault(r, "entry %llu: leaf-hash index missing or wrong "
+                             "(entry bytes changed?)",
+                          (unsigned long long) i);
+                }
+            }
+        }
+        if ((rc = tile_push(tw, 0, leaf)) != ESL_OK) {
+            goto done;
+        }
+        if (tw->bad_tiles > 20) {
+            fault(r, "too many bad tiles, giving up on the tree");
+            goto blocks;
+        }
+    }
+    /* partial right-edge tiles */
+    for (L = 0; L < 8; L++) {
+        if (tw->w[L] > 0 && (rc = tile_check(tw, L)) != ESL_OK) {
+            goto done;
+        }
+    }
+
+blocks:
+    /* 2. blocks: chain, monotonic, roots, signatures */
+    memset(prev, 0, ESL_H);
+    for (hgt = 1; hgt <= sh->height; hgt++) {
+        if (esl__block_get(txn, sh, hgt, &d) != ESL_OK
+            || esl_checkpoint_parse(d.mv_data, d.mv_size, &cp) != ESL_OK)
+        {
+            fault(r, "block %llu missing or unparsable",
+                  (unsigned long long) hgt);
+            memset(prev, 0xff, ESL_H);
+            continue;
+        }
+        if (stats != NULL) {
+            stats->blocks++;
+        }
+        if (cp.height != hgt) {
+            fault(r, "block %llu says height %llu", (unsigned long long) hgt,
+                  (unsigned long long) cp.height);
+        }
+        if (strcmp(cp.origin, sh->origin) != 0) {
+            fault(r, "block %llu has origin %s", (unsigned long long) hgt,
+                  cp.origin);
+        }
+        if (memcmp(cp.prev, prev, ESL_H) != 0) {
+            fault(r, "block %llu does not link to block %llu",
+                  (unsigned long long) hgt, (unsigned long long) hgt - 1);
+        }
+        if (cp.time_ms < ptime) {
+            fault(r, "block %llu time goes backwards",
+                  (unsigned long long) hgt);
+        }
+        if (cp.size < psize || cp.size > sh->size) {
+            fault(r, "block %llu size %llu out of order",
+                  (unsigned long long) hgt, (unsigned long long) cp.size);
+        } else if (esl__root(&h, esl__tile_node, &t, cp.size, root) != ESL_OK
+                   || memcmp(root, cp.root, ESL_H) != 0)
+        {
+            fault(r, "block %llu root does not match the tree at size %llu",
+                  (unsigned long long) hgt, (unsigned long long) cp.size);
+        }
+        if (v != NULL && !(sh->flags & SHARD_MIRROR)
+            && esl_checkpoint_verify(v, d.mv_data, d.mv_size, NULL)
+               != ESL_OK)
+        {
+            fault(r, "block %llu signature does not verify",
+                  (unsigned long long) hgt);
+        }
+        esl_hash(&h, d.mv_data, cp.body_len, prev);
+        ptime = cp.time_ms;
+        psize = cp.size;
+    }
+    if (sh->height > 0 && psize != sh->size) {
+        fault(r, "last block covers %llu entries, shard holds %llu",
+              (unsigned long long) psize, (unsigned long long) sh->size);
+    }
+    note(r, "%llu entries, %llu blocks checked",
+         (unsigned long long) sh->size, (unsigned long long) sh->height);
+    rc = ESL_OK;
+
+done:
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    free(tw->exp);
+    free(tw);
+    esl__hasher_fini(&h);
+    return rc;
+}
+
+
+int
+esl_verify(esl_ledger *l, const char *shard, const esl_verifier *v,
+    esl_report_fn fn, void *arg, esl_verify_stats *stats)
+{
+    report  r;
+    int     rc;
+
+    if (l == NULL) {
+        return ESL_EINVAL;
+    }
+    if (stats != NULL) {
+        memset(stats, 0, sizeof(*stats));
+    }
+    memset(&r, 0, sizeof(r));
+    r.l = l;
+    r.fn = fn;
+    r.arg = arg;
+    rc = for_shards(l, shard, verify_one, v ? v : l->verifier, &r, stats, 0);
+    return rc < 0 ? rc : r.faults;
+}

@@ -1,0 +1,113 @@
+/*
+ * esl_int.h: internals shared by the library's files (not installed).
+ */
+
+#ifndef ESL_INT_H
+#define ESL_INT_H
+
+#include <string.h>
+#include <openssl/evp.h>
+
+#include "ledger.h"
+
+#define ESL_H   ESL_HASH_LEN
+
+struct esl_hasher {
+    EVP_MD      *md;        /* fetched once: implicit fetch halves speed */
+    EVP_MD_CTX  *ctx;
+    int          own_md;
+};
+
+/* A hasher on the stack around a borrowed md (ledger-internal use). */
+int  esl__hasher_init(esl_hasher *h, EVP_MD *md);
+void esl__hasher_fini(esl_hasher *h);
+EVP_MD *esl__md_fetch(int alg);
+
+/* Source of complete-subtree hashes: node at height h, index k (covering
+ * leaves [k * 2^h, (k+1) * 2^h)). */
+typedef int (*esl__node_fn)(void *arg, unsigned h, uint64_t k,
+    unsigned char out[ESL_H]);
+
+int esl__range_hash(esl_hasher *h, esl__node_fn fn, void *arg, uint64_t lo,
+    uint64_t hi, unsigned char out[ESL_H]);
+int esl__root(esl_hasher *h, esl__node_fn fn, void *arg, uint64_t size,
+    unsigned char out[ESL_H]);
+int esl__inclusion(esl_hasher *h, esl__node_fn fn, void *arg, uint64_t index,
+    uint64_t size, unsigned char (*proof)[ESL_H], size_t *n);
+int esl__consistency(esl_hasher *h, esl__node_fn fn, void *arg, uint64_t m,
+    uint64_t size, unsigned char (*proof)[ESL_H], size_t *n);
+
+/* Big-endian helpers. */
+static inline void
+esl__put16(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char) (v >> 8);
+    p[1] = (unsigned char) v;
+}
+
+static inline void
+esl__put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char) (v >> 24);
+    p[1] = (unsigned char) (v >> 16);
+    p[2] = (unsigned char) (v >> 8);
+    p[3] = (unsigned char) v;
+}
+
+static inline void
+esl__put64(unsigned char *p, uint64_t v)
+{
+    esl__put32(p, (uint32_t) (v >> 32));
+    esl__put32(p + 4, (uint32_t) v);
+}
+
+static inline uint32_t
+esl__get32(const unsigned char *p)
+{
+    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+           | ((uint32_t) p[2] << 8) | p[3];
+}
+
+static inline uint64_t
+esl__get64(const unsigned char *p)
+{
+    return ((uint64_t) esl__get32(p) << 32) | esl__get32(p + 4);
+}
+
+/* Strict standard base64 (padding required, unused bits zero). */
+size_t esl__b64_enc(const unsigned char *in, size_t len, char *out);
+int    esl__b64_dec(const char *in, size_t len, unsigned char *out,
+    size_t cap, size_t *outlen);
+void   esl__hex(const unsigned char *in, size_t len, char *out);
+int    esl__unhex(const char *in, size_t len, unsigned char *out);
+
+int  esl__buf_set(esl_buf *b, const void *data, size_t len);
+int  esl__keyname_ok(const char *name);
+
+/* Signing internals. */
+struct esl_signer {
+    EVP_PKEY       *pkey;
+    EVP_MD         *sm3;
+    char            name[ESL_KEYNAME_MAX + 1];
+    unsigned char   pub[65];
+    unsigned char   keyid[4];
+    unsigned char   cosig_keyid[4];
+};
+
+struct esl_verifier {
+    EVP_PKEY       *pkey;
+    EVP_MD         *sm3;
+    char            name[ESL_KEYNAME_MAX + 1];
+    unsigned char   pub[65];
+    unsigned char   keyid[4];
+    unsigned char   cosig_keyid[4];
+};
+
+/* Build and sign a checkpoint note; cp->body_len/nsigs are ignored. */
+int esl__checkpoint_sign(const esl_signer *s, const esl_checkpoint *cp,
+    esl_buf *note);
+size_t esl__checkpoint_body(const esl_checkpoint *cp, char *out, size_t cap);
+
+uint64_t esl__now_ms(void);
+
+#endif /* ESL_INT_H */

@@ -1,0 +1,105 @@
+/*
+ * esl_store.h: LMDB layout shared by the store, the checker and the
+ * mirror (internal).
+ *
+ * Each stripe is one LMDB environment (dir/stripe-NN/) with these named
+ * databases; integers in keys are big-endian so keys sort numerically:
+ *
+ *   meta    "format", "stripes", "stripe", "hash", "nextsid" -> values
+ *   shards  'L' name | 'M' origin -> shard record (see shard_t)
+ *   sids    sid u32 -> shards key
+ *   entries sid u32, index u64 -> encoded entry
+ *   leaves  leaf hash[32] -> sid u32, index u64 (first writer wins)
+ *   idem    sid u32, entry_id -> index u64
+ *   tiles   sid u32, level u8, tile u64 -> tile (rows 0..7, see store.c)
+ *   blocks  sid u32, height u64 -> signed checkpoint note
+ *   cosig   sid u32 -> last cosigned note || cosignature line (mirrors)
+ *   misb    sid u32, seq u64 -> misbehaviour evidence (mirrors)
+ */
+
+#ifndef ESL_STORE_H
+#define ESL_STORE_H
+
+#include <pthread.h>
+#include <lmdb.h>
+
+#include "esl_int.h"
+
+#define ESL_MAX_STRIPES   64
+#define ESL_FORMAT        "esl-1"
+#define SHARD_KEY_MAX     (1 + ESL_ORIGIN_MAX)
+#define SHARD_MIRROR      0x1u
+
+typedef struct {
+    MDB_env  *env;
+    MDB_dbi   meta, shards, sids, entries, leaves, idem, tiles, blocks,
+              cosig, misb;
+} esl__stripe;
+
+typedef struct {
+    unsigned   stripe;
+    uint32_t   sid;
+} esl__ro;
+
+struct esl_ledger {
+    char               *dir;
+    unsigned            nstripes;
+    esl__stripe         st[ESL_MAX_STRIPES];
+    int                 hash_alg;
+    EVP_MD             *md;
+    const esl_verifier *verifier;
+    char                prefix[ESL_ORIGIN_MAX + 1];
+    unsigned            flags;
+    pthread_mutex_t     ro_lock;        /* guards the read-only set */
+    esl__ro            *ro;
+    size_t              nro, cro;
+};
+
+/* A shard as loaded inside a transaction. */
+typedef struct {
+    unsigned       si;                 /* stripe index */
+    esl__stripe   *st;
+    uint32_t       sid;
+    uint32_t       flags;
+    uint64_t       size;
+    uint64_t       height;
+    uint64_t       time_ms;            /* time of the last block */
+    char           origin[ESL_ORIGIN_MAX + 1];
+    unsigned char  key[SHARD_KEY_MAX];
+    size_t         keylen;
+} esl__shard;
+
+/* Node source over tiles: arg is an esl__tctx. */
+typedef struct {
+    MDB_txn      *txn;
+    esl__stripe  *st;
+    uint32_t      sid;
+} esl__tctx;
+
+int  esl__mdb_err(int rc);
+int  esl__txn_begin(esl__stripe *st, int write, MDB_txn **txn);
+/* Shard name -> shards key and stripe. */
+int  esl__shard_key(esl_ledger *l, const char *name, esl__shard *sh);
+int  esl__shard_load(MDB_txn *txn, esl__shard *sh);
+int  esl__shard_create(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
+    const char *origin, uint32_t flags);
+int  esl__shard_save(MDB_txn *txn, esl__shard *sh);
+void esl__shard_name(const esl__shard *sh, char *out);
+int  esl__tile_node(void *arg, unsigned h, uint64_t k,
+    unsigned char out[ESL_H]);
+int  esl__tiles_append(esl_hasher *h, esl__tctx *t, uint64_t old_size,
+    const unsigned char (*leaves)[ESL_H], size_t n);
+int  esl__block_get(MDB_txn *txn, esl__shard *sh, uint64_t height,
+    MDB_val *v);
+int  esl__block_put(MDB_txn *txn, esl__shard *sh, uint64_t height,
+    const esl_buf *note);
+int  esl__entry_put(MDB_txn *txn, esl__shard *sh, uint64_t index,
+    const unsigned char *bytes, size_t len, const unsigned char leaf[ESL_H]);
+size_t esl__tile_len(unsigned w);
+unsigned esl__tile_width(size_t len);
+size_t esl__tile_row_off(unsigned w, unsigned r);
+
+int  esl__ro_check(esl_ledger *l, unsigned si, uint32_t sid);
+void esl__ro_mark(esl_ledger *l, unsigned si, uint32_t sid);
+
+#endif /* ESL_STORE_H */
