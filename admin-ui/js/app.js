@@ -6,7 +6,7 @@ import {verify} from './stepup.js';
 import * as router from './router.js';
 import {session, role, refresh, logout, onExpired, start as startIdle} from './session.js';
 import {startPolling, stopPolling} from './messages.js';
-import {toastError} from './toast.js';
+import {toastError, clearToasts} from './toast.js';
 import {loginView, setLoginNotice} from './views/login.js';
 import {registerView} from './views/register.js';
 import {registrationsView, registrationDetailView, deregistrationsView,
@@ -153,6 +153,7 @@ document.addEventListener('esign:route', (ev) => {
 });
 
 function afterLogin() {
+    clearToasts();
     renderUser();
     startPolling();
     router.go(home());
@@ -160,6 +161,7 @@ function afterLogin() {
 
 async function doLogout(message) {
     stopPolling();
+    clearToasts();
     try {
         await logout();
     } catch (e) {
@@ -171,6 +173,7 @@ async function doLogout(message) {
 
 onExpired((message) => {
     stopPolling();
+    clearToasts();
     setLoginNotice(message, 'warning');
     router.go('/login');
 });

@@ -23,3 +23,13 @@ export function toastError(err, prefix) {
     const msg = err && err.message ? err.message : String(err);
     toast(prefix ? `${prefix}: ${msg}` : msg, 'error', 10000);
 }
+
+/** Remove every toast (on sign-in and sign-out: they belong to the previous user). */
+export function clearToasts() {
+    for (const id of ['toasts', 'toasts-alert']) {
+        const r = document.getElementById(id);
+        if (r) {
+            r.replaceChildren();
+        }
+    }
+}

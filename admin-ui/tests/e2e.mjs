@@ -65,7 +65,7 @@ async function test(desc, fn, opts = {}) {
         diag(e && e.stack ? e.stack.split('\n').slice(0, 6).join('\n') : e);
         if (page && artifacts) {
             try {
-                await page.screenshot({path: path.join(artifacts, `failure-${String(id).padStart(2, '0')}.png`)});
+                await page.screenshot({path: path.join(artifacts, `admin-failure-${String(id).padStart(2, '0')}.png`)});
             } catch (e2) {
                 // the page may be gone
             }
@@ -117,6 +117,12 @@ const NEW_USER = env.ESIGN_NEW_USER || `clerk.${suffix}`;
 const NEW_PASS = env.ESIGN_NEW_PASS || `Clerk-${suffix.toUpperCase()}-x9q`;
 artifacts = path.resolve(env.ESIGN_ARTIFACTS || path.join(UI, '..', 't', 'artifacts'));
 fs.mkdirSync(artifacts, {recursive: true});
+// only our own earlier screenshots: the directory is shared with other tests
+for (const f of fs.readdirSync(artifacts)) {
+    if (/^admin-.*\.png$/.test(f)) {
+        fs.rmSync(path.join(artifacts, f));
+    }
+}
 
 const browser = await chromium.launch({
     executablePath: env.ESIGN_CHROMIUM || '/usr/bin/chromium',

@@ -117,6 +117,7 @@ export function accountNewView(main) {
         err,
         h('div', {class: 'form-actions'},
             h('a', {href: '#/accounts', class: 'button-link secondary'}, 'Cancel'), submit));
+    form.addEventListener('input', (ev) => ev.target.removeAttribute('aria-invalid'));
     form.addEventListener('submit', async (ev) => {
         ev.preventDefault();
         const problems = [];

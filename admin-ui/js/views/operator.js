@@ -196,7 +196,7 @@ export function registrationDetailView(main, params) {
         replace(main,
             h('p', {class: 'breadcrumb'}, h('a', {href: `#${back}`}, fromRegistrations
                 ? '← Pending registrations' : '← Institutions')),
-            pageHeader(inst.name || 'Institution'),
+            pageHeader(inst.name || 'Institution', ...actions),
             h('div', {class: 'detail-grid', 'data-testid': 'institution-detail'},
                 h('section', {class: 'card', 'aria-labelledby': 'sec-inst'},
                     h('h2', {id: 'sec-inst'}, 'Institution'),
@@ -221,8 +221,7 @@ export function registrationDetailView(main, params) {
                     ])),
                 h('section', {class: 'card licence-card', 'aria-labelledby': 'sec-lic'},
                     h('h2', {id: 'sec-lic'}, 'Business licence'),
-                    licencePreview(inst.licence, urls))),
-            actions.length ? h('div', {class: 'form-actions sticky-actions'}, actions) : null);
+                    licencePreview(inst.licence, urls))));
     }
     load();
     return () => urls.forEach((u) => URL.revokeObjectURL(u));

@@ -78,6 +78,7 @@ export function registerView(main) {
         h('div', {class: 'form-actions'},
             h('a', {href: '#/login', class: 'button-link secondary'}, 'Back to sign in'), submit));
 
+    form.addEventListener('input', (ev) => ev.target.removeAttribute('aria-invalid'));
     form.addEventListener('submit', async (ev) => {
         ev.preventDefault();
         const problems = [];
