@@ -26,6 +26,8 @@ const char  *esign_db_names[ESIGN_DB_COUNT] = {
     "outbox",
     "certs",
     "tokens",
+    "doc_blobs",
+    "evidence_outbox",
 };
 
 

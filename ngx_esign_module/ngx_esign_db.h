@@ -34,6 +34,9 @@ typedef enum {
     ESIGN_DB_OUTBOX,          /* ts/id -> notification to deliver */
     ESIGN_DB_CERTS,           /* serial hex -> inst_id (serials unique) */
     ESIGN_DB_TOKENS,          /* single-use token -> record */
+    ESIGN_DB_DOC_BLOBS,       /* inst_id/doc_id -> encrypted body */
+    ESIGN_DB_EVIDENCE_OUTBOX, /* entry_id -> ledger entry not yet durable
+                                 in the ledger (ngx_esign_ledger.c) */
     ESIGN_DB_COUNT
 } esign_db_e;
 

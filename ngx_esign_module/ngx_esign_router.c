@@ -6,6 +6,7 @@
 
 
 #include "ngx_esign.h"
+#include "ngx_esign_contract.h"
 
 
 #define NGX_ESIGN_API_PREFIX      "/api/v1"
@@ -23,6 +24,7 @@ static ngx_esign_route_t  ngx_esign_base_routes[] = {
  */
 static ngx_esign_route_t  *ngx_esign_route_tables[] = {
     ngx_esign_base_routes,
+    ngx_esign_document_routes,
     NULL
 };
 
