@@ -85,6 +85,7 @@ suite_tests(esc_suite_t suite, const char *sn)
     EVP_PKEY              *cakey, *key, *ca2key, *k2, *back;
     esc_kek_ring_t        *ring;
     int                    days, secs;
+    BIGNUM                *serial;
     char                   kpath[256];
 
     is_int(esc_ca_create(suite, "esign Platform CA", "esign", ESC_CA_YEARS,
@@ -119,9 +120,11 @@ suite_tests(esc_suite_t suite, const char *sn)
        && !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN),
        "%s: cert keyUsage digitalSignature+nonRepudiation only", sn);
     ok(X509_check_private_key(cert, key) == 1, "%s: cert matches key", sn);
-    ok(BN_num_bits(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL))
-       > 64 && ASN1_STRING_type(X509_get0_serialNumber(cert))
-       == V_ASN1_INTEGER, "%s: serial is a large positive integer", sn);
+    serial = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+    ok(BN_num_bits(serial) > 64 && !BN_is_negative(serial)
+       && ASN1_STRING_type(X509_get0_serialNumber(cert)) == V_ASN1_INTEGER,
+       "%s: serial is a large positive integer", sn);
+    BN_free(serial);
 
     is_int(esc_ca_verify_cert(ca, cert, 0, &reason), ESC_CRYPTO_OK,
            "%s: C verifier accepts cert", sn);
