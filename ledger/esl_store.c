@@ -304,7 +304,8 @@ stripe_open(esl_ledger *l, unsigned si, const esl_options *o,
         mdb_txn_abort(txn);
         return esl__mdb_err(rc);
     }
-    rc = rdonly ? (mdb_txn_abort(txn), 0) : mdb_txn_commit(txn);
+    /* commit even read-only: aborting would close the new DBI handles */
+    rc = mdb_txn_commit(txn);
     return esl__mdb_err(rc);
 }
 
@@ -1384,6 +1385,7 @@ fill_info(esl_ledger *l, esl__shard *sh, esl_shard_info *i)
     i->stripe = sh->si;
     i->mirror = (sh->flags & SHARD_MIRROR) != 0;
     i->readonly = esl__ro_check(l, sh->si, sh->sid);
+    i->hash_alg = l->hash_alg;
     i->size = sh->size;
     i->height = sh->height;
     return ESL_OK;

@@ -390,6 +390,7 @@ typedef struct esl_shard_info {
     unsigned   stripe;
     int        mirror;      /* 1: a copy of another site's log */
     int        readonly;    /* 1: failed self-check in this handle */
+    int        hash_alg;    /* ESL_HASH_SM3 (or SHA-256 test ledgers) */
     uint64_t   size;
     uint64_t   height;
 } esl_shard_info;

@@ -4,4 +4,5 @@
 #include "ledger.h"
 int cmd_bench(int argc, char **argv);
 int cmd_verify_receipt(int argc, char **argv);
+int cmd_receipt(int argc, char **argv);
 #endif
