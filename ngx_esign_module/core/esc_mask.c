@@ -15,7 +15,7 @@
 #define esc_is_sep(c)                                                        \
     ((c) == ' ' || (c) == '-' || (c) == '(' || (c) == ')' || (c) == '+')
 
-#define ESC_TEXT_GROUPS  8
+#define ESC_TEXT_GROUPS  32
 
 
 /* bounded writer: records overflow instead of writing past the end */
@@ -33,10 +33,13 @@ static void esc_mask_digits(esc_out_t *o, const u_char *p, size_t len,
     size_t keep_head, size_t keep_tail);
 static int esc_luhn(const u_char *p, size_t len);
 static size_t esc_text_emails(u_char *p, size_t len);
-static size_t esc_text_grouped(u_char *p, size_t len, size_t i,
+static int esc_text_group_match(u_char *p, size_t len, const size_t *gs,
+    const size_t *gl, size_t a, size_t b, size_t *count);
+static size_t esc_text_token(u_char *p, size_t len, size_t i,
     size_t *count);
 static size_t esc_text_run(u_char *p, size_t len, size_t i, size_t *count);
 static void esc_star(u_char *p, size_t from, size_t to);
+static size_t esc_mask_text_pass(u_char *p, size_t len);
 
 
 static void
@@ -420,11 +423,16 @@ esc_text_emails(u_char *p, size_t len)
             continue;
         }
 
+        /*
+         * every byte after the first becomes '*', dots included, so that
+         * a second pass finds no local part left to mask
+         */
+
         if (i - s == 1) {
             p[s] = '*';
 
         } else {
-            esc_star(p, s + 1, i);
+            memset(p + s + 1, '*', i - s - 1);
         }
 
         count++;
@@ -436,20 +444,87 @@ esc_text_emails(u_char *p, size_t len)
 
 
 /*
- * Digit groups joined by single spaces or hyphens, starting at i (a digit
- * not preceded by a digit).  Masks a recognised pattern and returns the
- * index after it, or returns i when nothing matched.
+ * Does the sub-token of groups a..b match a grouped pattern?  Masks it and
+ * returns 1 when it does.
+ */
+static int
+esc_text_group_match(u_char *p, size_t len, const size_t *gs,
+    const size_t *gl, size_t a, size_t b, size_t *count)
+{
+    size_t  k, ng, total, start, end;
+    int     x, all3;
+
+    ng = b - a + 1;
+    start = gs[a];
+    end = gs[b] + gl[b];
+    x = (end < len && (p[end] == 'X' || p[end] == 'x'));
+
+    total = 0;
+    all3 = 1;
+
+    for (k = a; k <= b; k++) {
+        total += gl[k];
+        if (gl[k] < 3) {
+            all3 = 0;
+        }
+    }
+
+    if (ng == 3 && gl[a] == 6 && gl[a + 1] == 8
+        && (gl[b] == 4 || (gl[b] == 3 && x)))
+    {
+        /* ID number 6-8-4: keep first 3 and last 2 */
+        if (gl[b] == 3) {
+            end++;
+        }
+
+        esc_star(p, start + 3, end - 2);
+        (*count)++;
+        return 1;
+    }
+
+    if (ng == 3 && gl[a] == 3 && gl[a + 1] == 4 && gl[b] == 4
+        && p[start] == '1' && p[start + 1] >= '3' && p[start + 1] <= '9')
+    {
+        esc_star(p, gs[a + 1], end - 4);
+        (*count)++;
+        return 1;
+    }
+
+    if (ng == 2 && p[start] == '0' && (gl[a] == 3 || gl[a] == 4)
+        && (gl[b] == 7 || gl[b] == 8))
+    {
+        esc_star(p, gs[b], end - 4);
+        (*count)++;
+        return 1;
+    }
+
+    if (all3 && total >= 16 && total <= 19
+        && esc_luhn(p + start, end - start))
+    {
+        esc_star(p, start, end - 4);
+        (*count)++;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * A token of digit groups joined by single spaces or hyphens, starting at
+ * i (a digit not preceded by a digit).  Every sub-range of two or more
+ * groups is tried, longest first, for a grouped pattern; groups left over
+ * are tried alone as plain runs.  Returns the index after the token.
  */
 static size_t
-esc_text_grouped(u_char *p, size_t len, size_t i, size_t *count)
+esc_text_token(u_char *p, size_t len, size_t i, size_t *count)
 {
-    size_t  ng, j, k, total, end, gs[ESC_TEXT_GROUPS], gl[ESC_TEXT_GROUPS];
-    int     x, all3;
+    size_t  ng, j, a, b, next, gs[ESC_TEXT_GROUPS], gl[ESC_TEXT_GROUPS];
 
     ng = 0;
     j = i;
 
-    while (ng < ESC_TEXT_GROUPS) {
+    for ( ;; ) {
         gs[ng] = j;
 
         while (j < len && esc_is_digit(p[j])) {
@@ -459,8 +534,8 @@ esc_text_grouped(u_char *p, size_t len, size_t i, size_t *count)
         gl[ng] = j - gs[ng];
         ng++;
 
-        if (j + 1 < len && (p[j] == ' ' || p[j] == '-')
-            && esc_is_digit(p[j + 1]))
+        if (ng < ESC_TEXT_GROUPS && j + 1 < len
+            && (p[j] == ' ' || p[j] == '-') && esc_is_digit(p[j + 1]))
         {
             j++;
             continue;
@@ -469,60 +544,29 @@ esc_text_grouped(u_char *p, size_t len, size_t i, size_t *count)
         break;
     }
 
-    if (ng < 2 || (j < len && esc_is_digit(p[j]))) {
-        return i;
-    }
+    a = 0;
 
-    /* an ID number may end in X */
-    x = (j < len && (p[j] == 'X' || p[j] == 'x'));
-    end = gs[ng - 1] + gl[ng - 1];
-
-    total = 0;
-    all3 = 1;
-
-    for (k = 0; k < ng; k++) {
-        total += gl[k];
-        if (gl[k] < 3) {
-            all3 = 0;
-        }
-    }
-
-    if (ng == 3 && gl[0] == 6 && gl[1] == 8
-        && (gl[2] == 4 || (gl[2] == 3 && x)))
-    {
-        /* ID number 6-8-4: keep first 3 and last 2 */
-        if (x) {
-            end++;
+    while (a < ng) {
+        for (b = ng - 1; b > a; b--) {
+            if (esc_text_group_match(p, len, gs, gl, a, b, count)) {
+                break;
+            }
         }
 
-        esc_star(p, i + 3, end - 2);
-        (*count)++;
-        return end;
+        if (b > a) {
+            a = b + 1;
+            continue;
+        }
+
+        next = esc_text_run(p, len, gs[a], count);
+        if (next > j) {
+            j = next;       /* the X of an ID number */
+        }
+
+        a++;
     }
 
-    if (ng == 3 && gl[0] == 3 && gl[1] == 4 && gl[2] == 4
-        && p[i] == '1' && p[i + 1] >= '3' && p[i + 1] <= '9')
-    {
-        esc_star(p, gs[1], end - 4);
-        (*count)++;
-        return end;
-    }
-
-    if (ng == 2 && p[i] == '0' && (gl[0] == 3 || gl[0] == 4)
-        && (gl[1] == 7 || gl[1] == 8))
-    {
-        esc_star(p, gs[1], end - 4);
-        (*count)++;
-        return end;
-    }
-
-    if (all3 && total >= 16 && total <= 19 && esc_luhn(p + i, end - i)) {
-        esc_star(p, i, end - 4);
-        (*count)++;
-        return end;
-    }
-
-    return i;
+    return j;
 }
 
 
@@ -599,14 +643,10 @@ esc_text_run(u_char *p, size_t len, size_t i, size_t *count)
 }
 
 
-size_t
-esc_mask_text(u_char *p, size_t len)
+static size_t
+esc_mask_text_pass(u_char *p, size_t len)
 {
     size_t  i, next, count;
-
-    if (p == NULL) {
-        return 0;
-    }
 
     count = esc_text_emails(p, len);
 
@@ -618,16 +658,39 @@ esc_mask_text(u_char *p, size_t len)
             continue;
         }
 
-        next = esc_text_grouped(p, len, i, &count);
-
-        if (next == i) {
-            next = esc_text_run(p, len, i, &count);
-        }
+        next = esc_text_token(p, len, i, &count);
 
         i = next > i ? next : i + 1;
     }
 
     return count;
+}
+
+
+size_t
+esc_mask_text(u_char *p, size_t len)
+{
+    size_t  n, total;
+
+    if (p == NULL) {
+        return 0;
+    }
+
+    /*
+     * Repeat until a pass finds nothing: digits kept in clear at the end
+     * of one match (the last 4 of a card) may start another number that
+     * the greedy scan skipped.  Every productive pass masks digits, so
+     * this ends; log lines need one pass, rarely two.
+     */
+
+    total = 0;
+
+    do {
+        n = esc_mask_text_pass(p, len);
+        total += n;
+    } while (n != 0);
+
+    return total;
 }
 
 
