@@ -175,7 +175,7 @@ esc_authz_t esc_authz(const esc_actor_t *actor, esc_action_e action,
 
 typedef enum {
     ESC_SCOPE_NONE = 0,          /* nothing: no view permission */
-    ESC_SCOPE_INSTITUTION,       /* every contract the institution is party to */
+    ESC_SCOPE_INSTITUTION,       /* all contracts the institution is in */
     ESC_SCOPE_DEPARTMENT         /* only those of actor->department */
 } esc_scope_e;
 

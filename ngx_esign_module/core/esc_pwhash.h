@@ -33,7 +33,7 @@ typedef struct {
  * after another), so a worker with 4 pool threads peaks at 128 MiB.  p = 3
  * brings the CPU cost to OWASP's floor: its table lists (2^15, 8, 3) as
  * equivalent to (2^17, 8, 1), which would need 128 MiB per hash.  About
- * 0.1-0.25 s per hash on one core here, i.e. 4-10 logins/s/core.
+ * 0.25 s per hash on one core here (measured), about 4 logins/s/core.
  */
 #define ESC_SCRYPT_DEFAULT  { 15, 8, 3 }
 
