@@ -5,6 +5,7 @@
 
 
 #include "ngx_esign.h"
+#include "ngx_esign_ledger.h"
 
 #include <openssl/pem.h>
 
@@ -754,7 +755,11 @@ ngx_esign_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_esign_store_init_process(cycle, emcf);
+    if (ngx_esign_store_init_process(cycle, emcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_esign_ledger_init_process(cycle, emcf);
 }
 
 
@@ -769,5 +774,6 @@ ngx_esign_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_esign_ledger_exit_process(emcf);
     ngx_esign_store_exit_process(emcf);
 }

@@ -7,6 +7,7 @@
 
 #include "ngx_esign.h"
 #include "ngx_esign_contract.h"
+#include "ngx_esign_ledger.h"
 
 
 #define NGX_ESIGN_API_PREFIX      "/api/v1"
@@ -25,6 +26,7 @@ static ngx_esign_route_t  ngx_esign_base_routes[] = {
 static ngx_esign_route_t  *ngx_esign_route_tables[] = {
     ngx_esign_base_routes,
     ngx_esign_document_routes,
+    ngx_esign_ledger_routes,
     NULL
 };
 

@@ -1,0 +1,62 @@
+/*
+ * The evidence ledger inside a worker: the libesl handle opened in
+ * init_process, durable appends with group commit from pool threads,
+ * and receipts (shard, index, leaf hash, signed checkpoint, inclusion
+ * proof) for the API.
+ */
+
+#ifndef _NGX_ESIGN_LEDGER_H_INCLUDED_
+#define _NGX_ESIGN_LEDGER_H_INCLUDED_
+
+
+#include "ngx_esign.h"
+
+#include "ledger.h"
+
+
+/* One encoded entry to append to a shard. */
+typedef struct {
+    char                    shard[ESL_SHARD_MAX + 1];
+    uint8_t                *bytes;          /* encoded esl entry */
+    size_t                  len;
+    esl_append_result       result;
+    int                     rc;             /* ESL_OK or error */
+} ngx_esign_ledger_item_t;
+
+
+ngx_int_t ngx_esign_ledger_init_process(ngx_cycle_t *cycle,
+    ngx_esign_main_conf_t *emcf);
+void ngx_esign_ledger_exit_process(ngx_esign_main_conf_t *emcf);
+
+/* The worker's handle (NULL before init_process or after a failure). */
+esl_ledger *ngx_esign_ledger(void);
+
+/*
+ * Thread side: appends the items durably.  Concurrent callers of one
+ * worker are batched (group commit): one caller leads and writes every
+ * waiting item, one esl_append_batch per shard; the others wait.
+ * Returns 0 when every item is durable (appended or duplicate), else -1.
+ */
+int ngx_esign_ledger_append(ngx_esign_ledger_item_t *items, size_t n);
+
+/*
+ * A receipt for the entry with that leaf hash (new JSON reference), or
+ * NULL when the ledger does not hold it yet:
+ *   {"shard","index","leaf_hash","tree_size","checkpoint",
+ *    "inclusion_proof":[hex...],"entry_b64"}
+ */
+json_t *ngx_esign_ledger_receipt(const u_char leaf[ESL_HASH_LEN]);
+
+/*
+ * Moves durable entries of the evidence outbox out of the state (timer,
+ * thread side): every outbox entry is appended (idempotent by entry ID)
+ * and then deleted.  Runs at start-up so that an action committed to the
+ * state just before a crash gets its evidence.
+ */
+void ngx_esign_ledger_flush_outbox(MDB_env *env, MDB_dbi *dbis);
+
+
+extern ngx_esign_route_t  ngx_esign_ledger_routes[];
+
+
+#endif /* _NGX_ESIGN_LEDGER_H_INCLUDED_ */
