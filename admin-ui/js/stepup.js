@@ -10,7 +10,7 @@ export function verify(reasonText) {
     return openDialog((close) => {
         const formId = uid('stepup');
         const pwd = h('input', {type: 'password', autocomplete: 'current-password',
-            'data-testid': 'stepup-password'});
+            'data-testid': 'stepup-password', 'data-autofocus': true});
         const code = h('input', {type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code',
             pattern: '[0-9]{6,8}', maxlength: 8, 'data-testid': 'stepup-code'});
         const pwdField = field('Password', pwd);
