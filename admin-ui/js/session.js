@@ -147,11 +147,17 @@ export function stop() {
     }
 }
 
-function expire(message) {
+function expire(message, endOnServer = false) {
     if (!session.account) {
         return;
     }
     stop();
+    if (endOnServer) {
+        // The user was told they would be signed out: make it true on the
+        // server too, even if something (a poll, another tab) slid it there.
+        // request() builds its headers synchronously, before clear() below.
+        api.del('/session').catch(() => {});
+    }
     clear();
     expiredHandler(message);
 }
@@ -162,7 +168,7 @@ function tick() {
     }
     const remaining = session.deadline - Date.now();
     if (remaining <= 0) {
-        expire('Your session expired after a period of inactivity. Please sign in again.');
+        expire('Your session expired after a period of inactivity. Please sign in again.', true);
         return;
     }
     if (remaining <= warnLeadMs()) {

@@ -580,7 +580,7 @@ await test('R-AUTH-1 when the idle time runs out the page returns to sign-in wit
     await shot('login-expired');
     await page.waitForTimeout(1500);
     const r = await page.request.get(`${BASE}/api/v1/session`);
-    assert(r.status() === 401, `the server also ended the session (GET /session ${r.status()})`);
+    assert(r.status() === 401, `the session is ended on the server too (GET /session ${r.status()})`);
 });
 
 await test('R-SEC-1 no script ran from data, no CSP violation, no page error', async () => {
