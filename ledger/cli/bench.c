@@ -1,3 +1,261 @@
-#include "cli.h"
+/*
+ * cli/bench.c: `esign-ledger bench [dir]`: the figures DESIGN.md quotes,
+ * all measured in one run on the same machine and the same directory.
+ */
+
 #include <stdio.h>
-int cmd_bench(int argc, char **argv) { (void) argc; (void) argv; puts("todo"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <lmdb.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "cli.h"
+#include "esl_int.h"
+
+#define PAYLOAD   200        /* a typical evidence TLV */
+
+static double
+now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+
+static void
+mk_entry(uint64_t i, esl_entry *e, char *id, unsigned char *pay)
+{
+    size_t  j;
+
+    snprintf(id, 65, "bench-%llu", (unsigned long long) i);
+    for (j = 0; j < PAYLOAD; j++) {
+        pay[j] = (unsigned char) (i + j);
+    }
+    e->kind = ESL_KIND_PROCESS_EVIDENCE;
+    e->time_ms = 1763900000000ULL + i;
+    e->entry_id = (unsigned char *) id;
+    e->entry_id_len = strlen(id);
+    e->tenant = "91350100M000100Y43";
+    e->payload = pay;
+    e->payload_len = PAYLOAD;
+}
+
+
+/* Raw LMDB: the same record size, same key shape, durable commits of
+ * `batch` puts: the ceiling for the ledger's storage path. */
+static double
+raw_lmdb(const char *dir, size_t reclen, int batch, int nbatches)
+{
+    MDB_env        *env;
+    MDB_txn        *txn;
+    MDB_dbi         dbi;
+    unsigned char   key[12], *val = calloc(1, reclen);
+    MDB_val         k = { 12, key }, v = { reclen, val };
+    uint64_t        i = 0;
+    double          t0;
+    int             b, j;
+
+    mkdir(dir, 0700);
+    mdb_env_create(&env);
+    mdb_env_set_mapsize(env, (size_t) 4 << 30);
+    mdb_env_open(env, dir, MDB_NOTLS, 0600);
+    mdb_txn_begin(env, NULL, 0, &txn);
+    mdb_dbi_open(txn, NULL, 0, &dbi);
+    mdb_txn_commit(txn);
+    t0 = now();
+    for (b = 0; b < nbatches; b++) {
+        mdb_txn_begin(env, NULL, 0, &txn);
+        for (j = 0; j < batch; j++, i++) {
+            esl__put32(key, 1);
+            esl__put64(key + 4, i);
+            val[0] = (unsigned char) i;
+            mdb_put(txn, dbi, &k, &v, 0);
+        }
+        mdb_txn_commit(txn);
+    }
+    t0 = now() - t0;
+    mdb_env_close(env);
+    free(val);
+    return (double) i / t0;
+}
+
+
+static esl_signer *
+bench_key(const char *dir)
+{
+    char         path[4200];
+    EVP_PKEY    *k = EVP_PKEY_Q_keygen(NULL, NULL, "SM2");
+    FILE        *f;
+    esl_signer  *s = NULL;
+
+    snprintf(path, sizeof(path), "%s/bench-key.pem", dir);
+    f = fopen(path, "w");
+    if (k == NULL || f == NULL) {
+        return NULL;
+    }
+    PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+    EVP_PKEY_free(k);
+    esl_signer_load_pem(path, "bench", &s);
+    return s;
+}
+
+
+static double
+ledger_appends(esl_ledger *l, esl_signer *s, const char *shard, int batch,
+    int nbatches, uint64_t *seq)
+{
+    esl_entry          *e = calloc((size_t) batch, sizeof(*e));
+    esl_append_result  *r = calloc((size_t) batch, sizeof(*r));
+    char              (*ids)[65] = calloc((size_t) batch, 65);
+    unsigned char     (*pay)[PAYLOAD] = calloc((size_t) batch, PAYLOAD);
+    double              t0;
+    int                 b, j, rc = ESL_OK;
+
+    t0 = now();
+    for (b = 0; b < nbatches && rc == ESL_OK; b++) {
+        for (j = 0; j < batch; j++) {
+            mk_entry((*seq)++, &e[j], ids[j], pay[j]);
+        }
+        rc = esl_append_batch(l, shard, e, (size_t) batch, s, r, NULL);
+    }
+    t0 = now() - t0;
+    free(e);
+    free(r);
+    free(ids);
+    free(pay);
+    if (rc != ESL_OK) {
+        fprintf(stderr, "bench: append: %s\n", esl_strerror(rc));
+        return 0;
+    }
+    return (double) batch * nbatches / t0;
+}
+
+
+int
+cmd_bench(int argc, char **argv)
+{
+    char               dir[4096], sub[4200];
+    esl_options        o;
+    esl_ledger        *l;
+    esl_signer        *s;
+    esl_verifier      *v;
+    esl_hasher        *h;
+    esl_verify_stats   st;
+    esl_entry          e;
+    char               id[65];
+    unsigned char      pay[PAYLOAD], enc[1024], leaf[ESL_HASH_LEN];
+    unsigned char      proof[ESL_MAX_PROOF][ESL_HASH_LEN], root[ESL_HASH_LEN];
+    size_t             elen, np;
+    uint64_t           seq = 0, size, i, n;
+    double             t0, raw, a1, a64, a1024, gen, ver, fsck, sm3, sm3n;
+    double             sign;
+
+    snprintf(dir, sizeof(dir), "%s", argc > 1 ? argv[1] : "/tmp");
+    mk_entry(0, &e, id, pay);
+    esl_entry_encode(&e, enc, sizeof(enc), &elen);
+    printf("esign-ledger bench: entry %zu bytes (payload %d), dir %s\n",
+           elen, PAYLOAD, dir);
+
+    snprintf(sub, sizeof(sub), "%s/raw", dir);
+    raw = raw_lmdb(sub, elen, 1024, 60);
+    printf("raw LMDB durable puts, batch 1024 : %10.0f records/s\n", raw);
+
+    if ((s = bench_key(dir)) == NULL) {
+        fprintf(stderr, "bench: cannot make an SM2 key\n");
+        return 1;
+    }
+    esl_verifier_from_signer(s, &v);
+    esl_options_init(&o);
+    o.map_size = (size_t) 4 << 30;
+    snprintf(sub, sizeof(sub), "%s/ledger", dir);
+    if (esl_open(sub, &o, &l) != ESL_OK) {
+        fprintf(stderr, "bench: cannot open %s\n", sub);
+        return 1;
+    }
+    a1 = ledger_appends(l, s, "b1", 1, 300, &seq);
+    printf("ledger durable appends, batch 1    : %10.0f entries/s\n", a1);
+    a64 = ledger_appends(l, s, "b64", 64, 100, &seq);
+    printf("ledger durable appends, batch 64   : %10.0f entries/s\n", a64);
+    a1024 = ledger_appends(l, s, "b1024", 1024, 60, &seq);
+    printf("ledger durable appends, batch 1024 : %10.0f entries/s  "
+           "(%.0f%% of raw LMDB; target >= 50%%)\n", a1024,
+           100.0 * a1024 / raw);
+
+    /* proofs over the 61,440-entry shard */
+    esl_hasher_new(ESL_HASH_SM3, &h);
+    size = 1024 * 60;
+    esl_root(l, "b1024", size, root);
+    n = 20000;
+    t0 = now();
+    for (i = 0; i < n; i++) {
+        esl_inclusion_proof(l, "b1024", (i * 7919) % size, size, proof, &np);
+    }
+    gen = (double) n / (now() - t0);
+    printf("inclusion proof generation         : %10.0f proofs/s "
+           "(size %llu, %zu hashes)\n", gen, (unsigned long long) size, np);
+    {
+        esl_buf eb;
+        uint64_t idx = 12345;
+        esl_entry_get(l, "b1024", idx, &eb);
+        esl_leaf_hash(h, eb.data, eb.len, leaf);
+        esl_buf_free(&eb);
+        esl_inclusion_proof(l, "b1024", idx, size, proof, &np);
+        n = 200000;
+        t0 = now();
+        for (i = 0; i < n; i++) {
+            if (esl_verify_inclusion(h, leaf, idx, size,
+                    (const unsigned char (*)[ESL_HASH_LEN]) proof, np, root)
+                != ESL_OK)
+            {
+                fprintf(stderr, "bench: proof does not verify!\n");
+                return 1;
+            }
+        }
+        ver = (double) n / (now() - t0);
+        printf("inclusion proof verification (SM3) : %10.0f proofs/s "
+               "(target > 100k/s)\n", ver);
+    }
+
+    /* raw SM3 over the same records, and the full fsck of the shard */
+    n = 200000;
+    t0 = now();
+    for (i = 0; i < n; i++) {
+        enc[20] = (unsigned char) i;
+        esl_leaf_hash(h, enc, elen, leaf);
+    }
+    t0 = now() - t0;
+    sm3n = (double) n / t0;
+    sm3 = (double) n * (double) elen / t0 / 1e6;
+    t0 = now();
+    esl_verify(l, "b1024", v, NULL, NULL, &st);
+    t0 = now() - t0;
+    fsck = (double) st.entry_bytes / t0 / 1e6;
+    printf("SM3 leaf hashing of the entries    : %10.1f MB/s (%.0f "
+           "entries/s)\n", sm3, sm3n);
+    printf("full-shard verify (fsck)           : %10.1f MB/s (%.0f "
+           "entries/s, %llu blocks with signatures; %.0f%% of SM3; "
+           "target >= 50%%)\n", fsck, (double) st.entries / t0,
+           (unsigned long long) st.blocks, 100.0 * fsck / sm3);
+
+    n = 300;
+    t0 = now();
+    for (i = 0; i < n; i++) {
+        unsigned char sig[64];
+        esl_sm2_sign(s, NULL, 0, enc, elen, sig);
+    }
+    sign = (double) n / (now() - t0);
+    printf("SM2 sign (one per block)           : %10.0f signatures/s\n",
+           sign);
+
+    esl_hasher_free(h);
+    esl_close(l);
+    esl_verifier_free(v);
+    esl_signer_free(s);
+    return 0;
+}
