@@ -238,7 +238,6 @@ main(void)
            && strstr((char *) ev.data, "-- held\n") != NULL
            && strstr((char *) ev.data, "-- received\n") != NULL,
            "evidence holds both signed notes");
-        if (getenv("DBG")) printf("%s\n====\n", (char *) ev.data);
         esl_buf_free(&ev);
     }
     /* rollback: a newer block claiming a smaller tree */
@@ -268,6 +267,7 @@ main(void)
 
     /* a later block after gaps: mirror skips a block it never saw */
     home_append(5, &n4);
+    esl_buf_free(&n4);
     home_append(5, &n4);
     package(30, 40, &p, proof, &np);
     is_int(esl_mirror_import(B, VA, (char *) n4.data, n4.len,
