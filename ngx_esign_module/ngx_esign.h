@@ -44,6 +44,8 @@ typedef struct {
 
     ngx_url_t                 *redis;         /* esign_redis */
 
+    void                      *notify;        /* ngx_esign_outbox.h */
+
     ngx_str_t                  thread_pool_name;
     ngx_thread_pool_t         *thread_pool;
 

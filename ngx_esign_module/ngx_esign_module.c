@@ -9,6 +9,8 @@
 
 #include <openssl/pem.h>
 
+#include "ngx_esign_outbox.h"
+
 
 static ngx_int_t ngx_esign_handler(ngx_http_request_t *r);
 static void ngx_esign_body_handler(ngx_http_request_t *r);
@@ -136,6 +138,71 @@ static ngx_command_t  ngx_esign_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_esign_loc_conf_t, document_max),
+      NULL },
+
+    /* notifications (ngx_esign_outbox.c) */
+
+    { ngx_string("esign_smtp"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_esign_notify_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_smtp_from"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_esign_notify_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_sms_gateway"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_esign_notify_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_esign_notify_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_outbox_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_esign_notify_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_outbox_retry_base"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_esign_notify_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_outbox_max_attempts"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_esign_notify_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_notify_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_esign_notify_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_link_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_esign_notify_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -344,6 +411,10 @@ ngx_esign_init_main_conf(ngx_conf_t *cf, void *conf)
 
     emcf->thread_pool = ngx_thread_pool_add(cf, &emcf->thread_pool_name);
     if (emcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_esign_notify_init_main_conf(cf, emcf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -759,7 +830,11 @@ ngx_esign_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_esign_ledger_init_process(cycle, emcf);
+    if (ngx_esign_ledger_init_process(cycle, emcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_esign_notify_init_process(cycle, emcf);
 }
 
 
@@ -775,5 +850,6 @@ ngx_esign_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_esign_ledger_exit_process(emcf);
+    ngx_esign_notify_exit_process(emcf);
     ngx_esign_store_exit_process(emcf);
 }

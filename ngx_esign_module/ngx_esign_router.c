@@ -6,6 +6,7 @@
 
 
 #include "ngx_esign.h"
+#include "ngx_esign_outbox.h"
 #include "ngx_esign_contract.h"
 #include "ngx_esign_ledger.h"
 
@@ -25,6 +26,9 @@ static ngx_esign_route_t  ngx_esign_base_routes[] = {
  */
 static ngx_esign_route_t  *ngx_esign_route_tables[] = {
     ngx_esign_base_routes,
+    ngx_esign_messages_routes,
+    ngx_esign_links_routes,
+    ngx_esign_outbox_routes,
     ngx_esign_document_routes,
     ngx_esign_ledger_routes,
     NULL
