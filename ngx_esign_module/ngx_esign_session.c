@@ -1,15 +1,559 @@
 /*
- * Sessions: placeholder until the session stores land; every request that
- * needs a session is refused.
+ * Sessions: the cookie, the store interface (shared memory or Redis),
+ * authentication of NGX_ESIGN_AUTH routes with the CSRF check, and the
+ * kill switches for disabled accounts and deregistered institutions.
  */
 
 
 #include "ngx_esign.h"
+#include "ngx_esign_session.h"
+#include "ngx_esign_auth.h"
+#include "ngx_esign_pki.h"
+
+#include <openssl/crypto.h>
+
+#include "esc_codec.h"
+#include "esc_rand.h"
+
+
+typedef struct {
+    ngx_esign_redis_conf_t     redis;
+    u_char                     hash[32];
+    uint64_t                   now;
+    uint64_t                   idle;
+    uint64_t                   absolute;
+    ngx_esign_session_rec_t    rec;
+    int                        rc;
+} ngx_esign_session_task_t;
+
+
+typedef struct {
+    ngx_esign_redis_conf_t     redis;
+    char                       id[NGX_ESIGN_REC_ID_MAX];
+    ngx_uint_t                 by_institution;
+    uint64_t                   now;
+    uint64_t                   ttl;
+} ngx_esign_kill_task_t;
+
+
+static ngx_int_t ngx_esign_session_finish(ngx_http_request_t *r,
+    ngx_esign_ctx_t *ctx, int rc, ngx_esign_session_rec_t *rec,
+    ngx_uint_t async);
+static ngx_int_t ngx_esign_session_sent(ngx_int_t rc, ngx_esign_ctx_t *ctx);
+static void ngx_esign_session_touch_run(void *data, ngx_log_t *log);
+static ngx_int_t ngx_esign_session_touch_done(ngx_http_request_t *r,
+    ngx_esign_ctx_t *ctx);
+static void ngx_esign_session_kill(ngx_http_request_t *r,
+    ngx_uint_t by_institution, ngx_str_t *id);
+static void ngx_esign_kill_run(void *data, ngx_log_t *log);
+static void ngx_esign_kill_done(ngx_event_t *ev);
+
+
+uint64_t
+ngx_esign_wall_ms(void)
+{
+    ngx_time_t  *tp;
+
+    ngx_time_update();
+    tp = ngx_timeofday();
+
+    return (uint64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+ngx_int_t
+ngx_esign_session_init_zone(ngx_shm_zone_t *zone, void *data)
+{
+    return ngx_esign_shm_init(zone, data);
+}
+
+
+ngx_int_t
+ngx_esign_session_redis_mode(ngx_http_request_t *r)
+{
+    ngx_esign_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    return emcf->redis != NULL;
+}
+
+
+void
+ngx_esign_session_redis_conf(ngx_http_request_t *r,
+    ngx_esign_redis_conf_t *rc)
+{
+    size_t                  n;
+    ngx_esign_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    n = ngx_min(emcf->redis->host.len, sizeof(rc->host) - 1);
+    ngx_memcpy(rc->host, emcf->redis->host.data, n);
+    rc->host[n] = '\0';
+    rc->port = emcf->redis->port ? emcf->redis->port : 6379;
+    rc->timeout = 1000;
+}
+
+
+ngx_int_t
+ngx_esign_session_unavailable(ngx_http_request_t *r)
+{
+    ngx_str_t  v;
+
+    ngx_str_set(&v, "2");
+
+    if (ngx_esign_add_header(r, "Retry-After", &v) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_esign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "unavailable",
+                                "the session store is unavailable; retry");
+}
+
+
+/*
+ * Fills a new record with a fresh session ID (sid: NGX_ESIGN_SID_LEN + 1
+ * bytes, the cookie value) and CSRF token.
+ */
+ngx_int_t
+ngx_esign_session_new(ngx_http_request_t *r, ngx_esign_session_rec_t *rec,
+    u_char *sid)
+{
+    uint8_t  raw[NGX_ESIGN_SID_BYTES];
+
+    if (esc_rand_bytes(raw, sizeof(raw)) != ESC_CRYPTO_OK
+        || esc_b64_encode((char *) sid, NGX_ESIGN_SID_LEN + 1, raw,
+                          sizeof(raw), ESC_B64_URL)
+           != ESC_CRYPTO_OK
+        || esign_sm3(sid, NGX_ESIGN_SID_LEN, rec->hash) != 0
+        || esc_rand_bytes(raw, sizeof(raw)) != ESC_CRYPTO_OK
+        || esc_b64_encode(rec->csrf, sizeof(rec->csrf), raw, sizeof(raw),
+                          ESC_B64_URL)
+           != ESC_CRYPTO_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_explicit_memzero(raw, sizeof(raw));
+
+    rec->created = ngx_esign_wall_ms();
+    rec->last_seen = rec->created;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_esign_session_set_cookie(ngx_http_request_t *r, u_char *sid,
+    ngx_uint_t clear)
+{
+    u_char     *p;
+    ngx_str_t   v;
+    size_t      len;
+
+    len = sizeof(NGX_ESIGN_SESSION_COOKIE "=; Path=/; Max-Age=0; Secure; "
+                 "HttpOnly; SameSite=Strict") + NGX_ESIGN_SID_LEN;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v.data = p;
+
+    if (clear) {
+        p = ngx_sprintf(p, NGX_ESIGN_SESSION_COOKIE "=; Path=/; Max-Age=0; "
+                        "Secure; HttpOnly; SameSite=Strict");
+
+    } else {
+        p = ngx_sprintf(p, NGX_ESIGN_SESSION_COOKIE "=%*s; Path=/; Secure; "
+                        "HttpOnly; SameSite=Strict",
+                        (size_t) NGX_ESIGN_SID_LEN, sid);
+    }
+
+    v.len = p - v.data;
+
+    return ngx_esign_add_header(r, "Set-Cookie", &v);
+}
+
+
+/* SM3 of the session cookie; NGX_DECLINED without a well-formed one. */
+ngx_int_t
+ngx_esign_session_cookie_hash(ngx_http_request_t *r, u_char hash[32])
+{
+    size_t     i;
+    ngx_str_t  name, value;
+
+    ngx_str_set(&name, NGX_ESIGN_SESSION_COOKIE);
+
+    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, &name,
+                                          &value)
+        == NGX_DECLINED)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (value.len != NGX_ESIGN_SID_LEN) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < value.len; i++) {
+        u_char  c = value.data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (esign_sm3(value.data, value.len, hash) != 0) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_esign_session_store_shm(ngx_http_request_t *r,
+    ngx_esign_session_rec_t *rec)
+{
+    ngx_esign_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    return ngx_esign_shm_put(emcf->session_zone, rec);
+}
+
+
+void
+ngx_esign_session_delete_shm(ngx_http_request_t *r, u_char hash[32])
+{
+    ngx_esign_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    ngx_esign_shm_delete(emcf->session_zone, hash);
+}
+
+
+ngx_esign_session_rec_t *
+ngx_esign_session_current(ngx_http_request_t *r)
+{
+    ngx_esign_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_esign_module);
+
+    return ctx != NULL ? ctx->session : NULL;
+}
 
 
 ngx_int_t
 ngx_esign_session_authenticate(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
 {
-    return ngx_esign_send_error(r, NGX_HTTP_UNAUTHORIZED, "unauthenticated",
-                                "a session is required");
+    int                        rc;
+    u_char                     hash[32];
+    ngx_esign_main_conf_t     *emcf;
+    ngx_esign_session_rec_t    rec;
+    ngx_esign_session_task_t  *st;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    ctx->actor = NULL;
+
+    if (ngx_esign_session_cookie_hash(r, hash) != NGX_OK) {
+        return ngx_esign_session_sent(
+                   ngx_esign_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                        "unauthenticated",
+                                        "a session is required"), ctx);
+    }
+
+    if (emcf->redis != NULL) {
+        st = ngx_pcalloc(r->pool, sizeof(ngx_esign_session_task_t));
+        if (st == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_esign_session_redis_conf(r, &st->redis);
+        ngx_memcpy(st->hash, hash, 32);
+        st->now = ngx_esign_wall_ms();
+        st->idle = emcf->idle_timeout;
+        st->absolute = emcf->absolute_timeout;
+
+        if (ngx_esign_task_post(r, ctx, ngx_esign_session_touch_run, st,
+                                ngx_esign_session_touch_done)
+            != NGX_OK)
+        {
+            return ngx_esign_session_sent(ngx_esign_session_unavailable(r),
+                                          ctx);
+        }
+
+        return NGX_DONE;
+    }
+
+    ngx_memzero(&rec, sizeof(rec));
+
+    rc = ngx_esign_shm_touch(emcf->session_zone, hash, ngx_esign_wall_ms(),
+                             emcf->idle_timeout, emcf->absolute_timeout,
+                             &rec);
+
+    return ngx_esign_session_sent(ngx_esign_session_finish(r, ctx, rc, &rec,
+                                                           0),
+                                  ctx);
+}
+
+
+/*
+ * The router goes on to the handler when authentication returns NGX_OK,
+ * but sending an error document also returns NGX_OK: such a result is
+ * turned into NGX_AGAIN, which finalizes the request exactly like NGX_OK.
+ */
+static ngx_int_t
+ngx_esign_session_sent(ngx_int_t rc, ngx_esign_ctx_t *ctx)
+{
+    if (ctx->actor == NULL && rc == NGX_OK) {
+        return NGX_AGAIN;
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_esign_session_touch_run(void *data, ngx_log_t *log)
+{
+    ngx_esign_session_task_t  *st = data;
+
+    st->rc = ngx_esign_redis_touch(&st->redis, st->hash, st->now, st->idle,
+                                   st->absolute, &st->rec);
+}
+
+
+static ngx_int_t
+ngx_esign_session_touch_done(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
+{
+    ngx_esign_session_task_t  *st = ctx->task_data;
+
+    if (st->rc == NGX_ESIGN_SESS_UNAVAILABLE) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "esign: redis session store unreachable");
+    }
+
+    return ngx_esign_session_finish(r, ctx, st->rc, &st->rec, 1);
+}
+
+
+static ngx_int_t
+ngx_esign_session_finish(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
+    int rc, ngx_esign_session_rec_t *rec, ngx_uint_t async)
+{
+    ngx_str_t                 token;
+    ngx_esign_session_rec_t  *copy;
+
+    switch (rc) {
+
+    case NGX_ESIGN_SESS_OK:
+        break;
+
+    case NGX_ESIGN_SESS_EXPIRED:
+        return ngx_esign_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                    "session_expired",
+                                    "the session has expired; log in again");
+
+    case NGX_ESIGN_SESS_UNAVAILABLE:
+        return ngx_esign_session_unavailable(r);
+
+    default:
+        return ngx_esign_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                    "unauthenticated",
+                                    "a session is required");
+    }
+
+    copy = ngx_palloc(r->pool, sizeof(ngx_esign_session_rec_t));
+    if (copy == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *copy = *rec;
+    ctx->session = copy;
+
+    /*
+     * The account and institution are read again on every request: a
+     * disabled account or an institution that is no longer active ends
+     * the session here whatever the store says.
+     */
+
+    rc = ngx_esign_auth_load_actor(r, ctx, copy);
+
+    if (rc == NGX_ERROR) {
+        return ngx_esign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable",
+                                    "the state store is unavailable");
+    }
+
+    if (rc != NGX_OK) {
+        if (!ngx_esign_session_redis_mode(r)) {
+            ngx_esign_session_delete_shm(r, copy->hash);
+        }
+
+        ctx->actor = NULL;
+
+        return ngx_esign_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                    "session_expired",
+                                    "the session has ended; log in again");
+    }
+
+    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
+        if (ngx_esign_header(r, "X-CSRF-Token", &token) != NGX_OK
+            || token.len != NGX_ESIGN_CSRF_LEN
+            || CRYPTO_memcmp(token.data, copy->csrf, NGX_ESIGN_CSRF_LEN) != 0)
+        {
+            ctx->actor = NULL;
+
+            return ngx_esign_send_error(r, NGX_HTTP_FORBIDDEN, "csrf",
+                                        "a valid X-CSRF-Token header is "
+                                        "required");
+        }
+    }
+
+    if (!async) {
+        return NGX_OK;
+    }
+
+    return ctx->route->handler(r, ctx);
+}
+
+
+/* Value of a request header (first occurrence). */
+ngx_int_t
+ngx_esign_header(ngx_http_request_t *r, const char *name, ngx_str_t *value)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            *value = h[i].value;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+void
+ngx_esign_session_kill_institution(ngx_http_request_t *r, ngx_str_t *inst_id)
+{
+    ngx_esign_session_kill(r, 1, inst_id);
+}
+
+
+void
+ngx_esign_session_kill_account(ngx_http_request_t *r, ngx_str_t *account_id)
+{
+    ngx_esign_session_kill(r, 0, account_id);
+}
+
+
+/*
+ * shm: the sessions go at once.  Redis: a "killed at" marker is written
+ * from a pool thread, best effort; the marker only adds to the guarantee
+ * of ngx_esign_auth_load_actor(), which refuses disabled accounts and
+ * inactive institutions on every request whatever the store holds.
+ */
+static void
+ngx_esign_session_kill(ngx_http_request_t *r, ngx_uint_t by_institution,
+    ngx_str_t *id)
+{
+    ngx_thread_task_t      *task;
+    ngx_esign_main_conf_t  *emcf;
+    ngx_esign_kill_task_t  *kt;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    if (id->len == 0 || id->len >= NGX_ESIGN_REC_ID_MAX) {
+        return;
+    }
+
+    if (emcf->session_zone != NULL && emcf->session_zone->data != NULL) {
+        ngx_esign_shm_kill(emcf->session_zone, by_institution, id);
+    }
+
+    if (emcf->redis == NULL) {
+        return;
+    }
+
+    /* the task outlives the request: it lives in its own pool */
+
+    task = ngx_thread_task_alloc(ngx_cycle->pool, 0);
+    if (task == NULL) {
+        return;
+    }
+
+    kt = ngx_alloc(sizeof(ngx_esign_kill_task_t), r->connection->log);
+    if (kt == NULL) {
+        return;
+    }
+
+    ngx_memzero(kt, sizeof(ngx_esign_kill_task_t));
+    ngx_esign_session_redis_conf(r, &kt->redis);
+    ngx_memcpy(kt->id, id->data, id->len);
+    kt->by_institution = by_institution;
+    kt->now = ngx_esign_wall_ms();
+    kt->ttl = emcf->absolute_timeout + 60000;
+
+    task->ctx = kt;
+    task->handler = ngx_esign_kill_run;
+    task->event.handler = ngx_esign_kill_done;
+    task->event.data = kt;
+    task->event.log = ngx_cycle->log;
+
+    if (ngx_thread_task_post(emcf->thread_pool, task) != NGX_OK) {
+        ngx_free(kt);
+    }
+}
+
+
+static void
+ngx_esign_kill_run(void *data, ngx_log_t *log)
+{
+    ngx_esign_kill_task_t  *kt = data;
+
+    if (ngx_esign_redis_kill(&kt->redis, kt->by_institution, kt->id, kt->now,
+                             kt->ttl)
+        != NGX_ESIGN_SESS_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "esign: could not write a session kill marker");
+    }
+}
+
+
+static void
+ngx_esign_kill_done(ngx_event_t *ev)
+{
+    ngx_free(ev->data);
 }

@@ -1,0 +1,335 @@
+/*
+ * esignctl: command-line administration of an esign data directory, safe
+ * while nginx runs (LMDB serialises writers across processes).
+ *
+ *     esignctl -d DATA operator add USERNAME [--password PW]
+ *         creates a platform operator; the password is read from stdin
+ *         (first line) unless --password is given (tests)
+ *     esignctl -d DATA -k KEKFILE [-s SITE] ca init
+ *         creates the platform CA now (else the first approval does)
+ *     esignctl -d DATA ca show
+ *         prints the CA certificate (PEM)
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+#include <jansson.h>
+
+#include "ngx_esign_db.h"
+#include "ngx_esign_audit.h"
+#include "ngx_esign_pki.h"
+
+#include "esc_kek.h"
+#include "esc_password.h"
+#include "esc_pwhash.h"
+#include "esc_rand.h"
+#include "esc_validate.h"
+
+
+static const char  *data_dir;
+static const char  *kek_file;
+static const char  *site = "local";
+
+
+static void
+usage(void)
+{
+    fprintf(stderr,
+        "usage: esignctl -d DATA operator add USERNAME [--password PW]\n"
+        "       esignctl -d DATA -k KEKFILE [-s SITE] ca init\n"
+        "       esignctl -d DATA ca show\n");
+    exit(2);
+}
+
+
+static uint64_t
+now_ms(void)
+{
+    struct timeval  tv;
+
+    gettimeofday(&tv, NULL);
+    return (uint64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+
+static int
+open_env(MDB_env **env, MDB_txn **txn, MDB_dbi *dbis, int rdonly)
+{
+    int   rc;
+    char  path[4096];
+
+    snprintf(path, sizeof(path), "%s/state", data_dir);
+
+    if ((rc = mdb_env_create(env)) != 0
+        || (rc = mdb_env_set_maxreaders(*env, 1024)) != 0
+        || (rc = mdb_env_set_maxdbs(*env, ESIGN_DB_MAX_DBS)) != 0
+        || (rc = mdb_env_set_mapsize(*env, (size_t) 8 << 30)) != 0
+        || (rc = mdb_env_open(*env, path, MDB_NOTLS, ESIGN_DB_MODE)) != 0)
+    {
+        fprintf(stderr, "esignctl: cannot open %s: %s (start nginx once "
+                "to create the state)\n", path, mdb_strerror(rc));
+        return -1;
+    }
+
+    rc = mdb_txn_begin(*env, NULL, rdonly ? MDB_RDONLY : 0, txn);
+    if (rc == 0) {
+        rc = esign_db_open_all(*txn, dbis, 0);
+    }
+
+    if (rc != 0) {
+        fprintf(stderr, "esignctl: %s\n", mdb_strerror(rc));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+operator_add(const char *username, const char *password)
+{
+    int              rc;
+    char             user[ESC_USERNAME_MAX + 1], id[ESC_RAND_ID_LEN + 1];
+    char             hash[ESC_PWHASH_SIZE], buf[1024], val[64], at[32];
+    size_t           i, len;
+    json_t          *rec;
+    MDB_val          k, v;
+    MDB_env         *env;
+    MDB_txn         *txn;
+    uint64_t         now;
+    esc_pw_reason_e  pw;
+    MDB_dbi          dbis[ESIGN_DB_COUNT];
+
+    len = strlen(username);
+
+    if (esc_username_validate((const u_char *) username, len) != ESC_OK) {
+        fprintf(stderr, "esignctl: invalid username\n");
+        return 1;
+    }
+
+    for (i = 0; i <= len; i++) {
+        user[i] = (char) tolower((unsigned char) username[i]);
+    }
+
+    if (password == NULL) {
+        if (fgets(buf, sizeof(buf), stdin) == NULL) {
+            fprintf(stderr, "esignctl: no password on stdin\n");
+            return 1;
+        }
+
+        buf[strcspn(buf, "\r\n")] = '\0';
+        password = buf;
+    }
+
+    pw = esc_password_check((const u_char *) password, strlen(password),
+                            (const u_char *) user, strlen(user), 0);
+    if (pw != ESC_PW_OK) {
+        fprintf(stderr, "esignctl: weak password (%s): %s\n",
+                esc_password_reason_code(pw),
+                esc_password_reason_message(pw));
+        return 1;
+    }
+
+    if (esc_pwhash_create((const u_char *) password, strlen(password), NULL,
+                          hash, sizeof(hash))
+        != ESC_OK
+        || esc_rand_id(id) != ESC_CRYPTO_OK)
+    {
+        fprintf(stderr, "esignctl: cannot hash the password\n");
+        return 1;
+    }
+
+    if (open_env(&env, &txn, dbis, 0) != 0) {
+        return 1;
+    }
+
+    now = now_ms();
+    esign_rfc3339(now, at);
+
+    snprintf(val, sizeof(val), "operator/%s", id);
+    k.mv_data = user;
+    k.mv_size = strlen(user);
+    v.mv_data = val;
+    v.mv_size = strlen(val);
+
+    rc = mdb_put(txn, dbis[ESIGN_DB_USERNAMES], &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        fprintf(stderr, "esignctl: the username is taken\n");
+        mdb_txn_abort(txn);
+        mdb_env_close(env);
+        return 1;
+    }
+
+    rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:i}", "id", id,
+                    "username", user, "role", "operator",
+                    "password_hash", hash, "created_at", at,
+                    "disabled", 0, "failed_logins", 0, "locked_until", 0);
+
+    if (rc == 0 && rec != NULL) {
+        rc = esign_db_put_json(txn, dbis[ESIGN_DB_OPERATORS], id, strlen(id),
+                               rec, MDB_NOOVERWRITE);
+    }
+
+    if (rc == 0) {
+        rc = esign_audit_append(txn, dbis, ESIGN_AUDIT_PLATFORM, NULL,
+                                "operator_create", id, "esignctl", NULL,
+                                now);
+    }
+
+    json_decref(rec);
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    mdb_env_close(env);
+
+    if (rc != 0) {
+        fprintf(stderr, "esignctl: %s\n", mdb_strerror(rc));
+        return 1;
+    }
+
+    printf("%s\n", id);
+
+    return 0;
+}
+
+
+static int
+ca_cmd(int init)
+{
+    int              rc;
+    char            *pem;
+    X509            *cert;
+    MDB_env         *env;
+    MDB_txn         *txn;
+    EVP_PKEY        *key;
+    esc_kek_ring_t  *ring;
+    MDB_dbi          dbis[ESIGN_DB_COUNT];
+
+    if (open_env(&env, &txn, dbis, !init) != 0) {
+        return 1;
+    }
+
+    if (init) {
+        if (kek_file == NULL
+            || esc_kek_load(kek_file, &ring) != ESC_CRYPTO_OK)
+        {
+            fprintf(stderr, "esignctl: -k KEKFILE is required and must be "
+                    "a valid 0600 key file\n");
+            mdb_txn_abort(txn);
+            mdb_env_close(env);
+            return 1;
+        }
+
+        rc = esign_pki_ca(txn, dbis, ring, site, 1, &key, &cert);
+        esc_kek_free(ring);
+
+        if (rc != ESIGN_PKI_OK || mdb_txn_commit(txn) != 0) {
+            fprintf(stderr, "esignctl: cannot create the CA\n");
+            mdb_env_close(env);
+            return 1;
+        }
+
+        EVP_PKEY_free(key);
+        X509_free(cert);
+
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+        if (rc != 0) {
+            mdb_env_close(env);
+            return 1;
+        }
+    }
+
+    pem = esign_pki_ca_pem(txn, dbis);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+
+    if (pem == NULL) {
+        fprintf(stderr, "esignctl: no CA yet\n");
+        return 1;
+    }
+
+    if (init) {
+        (void) esign_pki_write_ca_file(data_dir, pem);
+    }
+
+    fputs(pem, stdout);
+    free(pem);
+
+    return 0;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int          i;
+    const char  *password;
+
+    i = 1;
+
+    while (i < argc && argv[i][0] == '-') {
+        if (i + 1 >= argc) {
+            usage();
+        }
+
+        if (strcmp(argv[i], "-d") == 0) {
+            data_dir = argv[i + 1];
+
+        } else if (strcmp(argv[i], "-k") == 0) {
+            kek_file = argv[i + 1];
+
+        } else if (strcmp(argv[i], "-s") == 0) {
+            site = argv[i + 1];
+
+        } else {
+            usage();
+        }
+
+        i += 2;
+    }
+
+    if (data_dir == NULL || i >= argc) {
+        usage();
+    }
+
+    if (strcmp(argv[i], "operator") == 0 && i + 2 < argc
+        && strcmp(argv[i + 1], "add") == 0)
+    {
+        password = NULL;
+
+        if (i + 4 < argc + 0 && strcmp(argv[i + 3], "--password") == 0) {
+            password = argv[i + 4];
+
+        } else if (i + 3 < argc) {
+            usage();
+        }
+
+        return operator_add(argv[i + 2], password);
+    }
+
+    if (strcmp(argv[i], "ca") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i + 1], "init") == 0) {
+            return ca_cmd(1);
+        }
+
+        if (strcmp(argv[i + 1], "show") == 0) {
+            return ca_cmd(0);
+        }
+    }
+
+    usage();
+
+    return 2;
+}
