@@ -44,6 +44,20 @@ typedef struct {
 
     ngx_url_t                 *redis;         /* esign_redis */
 
+    /* rate limits: rate in 1/1000 requests per second, burst requests */
+    ngx_uint_t                 login_rate;    /* esign_login_rate */
+    ngx_uint_t                 login_burst;
+    ngx_uint_t                 register_rate; /* esign_register_rate */
+    ngx_uint_t                 register_burst;
+    ngx_uint_t                 verify_rate;   /* esign_verify_rate */
+    ngx_uint_t                 verify_burst;
+    ngx_uint_t                 lockout_failures; /* esign_lockout */
+    ngx_msec_t                 lockout_time;
+    ngx_str_t                  verifier_url;  /* esign_verifier_url */
+    ngx_uint_t                 scrypt_log2n;  /* esign_scrypt */
+    ngx_uint_t                 scrypt_r;
+    ngx_uint_t                 scrypt_p;
+
     void                      *notify;        /* ngx_esign_outbox.h */
 
     ngx_str_t                  thread_pool_name;
@@ -115,6 +129,8 @@ struct ngx_esign_ctx_s {
     ngx_uint_t                 nparams;
 
     ngx_esign_actor_t         *actor;         /* NGX_ESIGN_AUTH routes */
+    void                      *session;       /* ngx_esign_session_rec_t */
+    ngx_int_t                  auth_rc;       /* ngx_esign_authorize() */
 
     json_t                    *json;          /* parsed body, pool-owned */
     ngx_str_t                  body;          /* raw body (document routes) */
@@ -180,6 +196,14 @@ void ngx_esign_store_exit_process(ngx_esign_main_conf_t *emcf);
  */
 ngx_int_t ngx_esign_session_authenticate(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx);
+ngx_int_t ngx_esign_session_init_zone(ngx_shm_zone_t *zone, void *data);
+ngx_int_t ngx_esign_header(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+void ngx_esign_session_kill_institution(ngx_http_request_t *r,
+    ngx_str_t *inst_id);
+void ngx_esign_session_kill_account(ngx_http_request_t *r,
+    ngx_str_t *account_id);
+ngx_int_t ngx_esign_variables_add(ngx_conf_t *cf);
 
 /* ngx_esign_admin.c */
 ngx_int_t ngx_esign_admin_serve(ngx_http_request_t *r, ngx_str_t *path);

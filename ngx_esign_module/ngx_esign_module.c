@@ -9,10 +9,13 @@
 
 #include <openssl/pem.h>
 
+#include "ngx_esign_ratelimit.h"
+
 #include "ngx_esign_outbox.h"
 
 
 static ngx_int_t ngx_esign_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_esign_preconfiguration(ngx_conf_t *cf);
 static void ngx_esign_body_handler(ngx_http_request_t *r);
 static void *ngx_esign_create_main_conf(ngx_conf_t *cf);
 static char *ngx_esign_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -205,12 +208,54 @@ static ngx_command_t  ngx_esign_commands[] = {
       0,
       NULL },
 
+    { ngx_string("esign_login_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_esign_rate_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_esign_main_conf_t, login_rate),
+      NULL },
+
+    { ngx_string("esign_register_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_esign_rate_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_esign_main_conf_t, register_rate),
+      NULL },
+
+    { ngx_string("esign_verify_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_esign_rate_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_esign_main_conf_t, verify_rate),
+      NULL },
+
+    { ngx_string("esign_lockout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_esign_lockout_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_scrypt"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE3,
+      ngx_esign_scrypt_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("esign_verifier_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_esign_main_conf_t, verifier_url),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_esign_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_esign_preconfiguration,           /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_esign_create_main_conf,            /* create main configuration */
@@ -238,6 +283,14 @@ ngx_module_t  ngx_http_esign_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_esign_preconfiguration(ngx_conf_t *cf)
+{
+    /* $esign_account, $esign_institution (ngx_esign_variables.c) */
+    return ngx_esign_variables_add(cf);
+}
 
 
 static ngx_int_t
@@ -386,6 +439,11 @@ ngx_esign_create_main_conf(ngx_conf_t *cf)
     emcf->absolute_timeout = NGX_CONF_UNSET_MSEC;
     emcf->map_size = NGX_CONF_UNSET_SIZE;
     emcf->reader_check_interval = NGX_CONF_UNSET_MSEC;
+    emcf->login_rate = NGX_CONF_UNSET_UINT;
+    emcf->register_rate = NGX_CONF_UNSET_UINT;
+    emcf->verify_rate = NGX_CONF_UNSET_UINT;
+    emcf->lockout_failures = NGX_CONF_UNSET_UINT;
+    emcf->scrypt_log2n = NGX_CONF_UNSET_UINT;
 
     return emcf;
 }
@@ -401,6 +459,32 @@ ngx_esign_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_size_value(emcf->map_size, (size_t) 8 << 30);
     ngx_conf_init_msec_value(emcf->reader_check_interval, 60 * 1000);
 
+    if (emcf->login_rate == NGX_CONF_UNSET_UINT) {
+        emcf->login_rate = 30 * 1000 / 60;         /* 30r/m burst=10 */
+        emcf->login_burst = 10;
+    }
+
+    if (emcf->register_rate == NGX_CONF_UNSET_UINT) {
+        emcf->register_rate = 10 * 1000 / 60;      /* 10r/m burst=5 */
+        emcf->register_burst = 5;
+    }
+
+    if (emcf->verify_rate == NGX_CONF_UNSET_UINT) {
+        emcf->verify_rate = 30 * 1000 / 60;        /* 30r/m burst=10 */
+        emcf->verify_burst = 10;
+    }
+
+    if (emcf->lockout_failures == NGX_CONF_UNSET_UINT) {
+        emcf->lockout_failures = 5;                /* 5 failures: 15m */
+        emcf->lockout_time = 15 * 60 * 1000;
+    }
+
+    if (emcf->scrypt_log2n == NGX_CONF_UNSET_UINT) {
+        emcf->scrypt_log2n = 15;                   /* ESC_SCRYPT_DEFAULT */
+        emcf->scrypt_r = 8;
+        emcf->scrypt_p = 3;
+    }
+
     if (emcf->site.len == 0) {
         ngx_str_set(&emcf->site, "local");
     }
@@ -412,6 +496,21 @@ ngx_esign_init_main_conf(ngx_conf_t *cf, void *conf)
     emcf->thread_pool = ngx_thread_pool_add(cf, &emcf->thread_pool_name);
     if (emcf->thread_pool == NULL) {
         return NGX_CONF_ERROR;
+    }
+
+    if (emcf->session_zone == NULL) {
+        /* sessions and rate limits in shared memory by default */
+        ngx_str_t  name = ngx_string("esign_default");
+
+        emcf->session_zone = ngx_shared_memory_add(cf, &name,
+                                                   10 * 1024 * 1024,
+                                                   &ngx_http_esign_module);
+        if (emcf->session_zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        emcf->session_zone->init = ngx_esign_session_zone_init;
+        emcf->session_zone->data = emcf;
     }
 
     if (ngx_esign_notify_init_main_conf(cf, emcf) != NGX_CONF_OK) {
@@ -738,7 +837,7 @@ static ngx_int_t
 ngx_esign_session_zone_init(ngx_shm_zone_t *zone, void *data)
 {
     /* the session store (ngx_esign_session_shm.c) takes over the zone */
-    return NGX_OK;
+    return ngx_esign_session_init_zone(zone, data);
 }
 
 

@@ -6,6 +6,7 @@
 
 
 #include "ngx_esign.h"
+#include "ngx_esign_auth.h"
 #include "ngx_esign_outbox.h"
 #include "ngx_esign_contract.h"
 #include "ngx_esign_ledger.h"
@@ -26,6 +27,10 @@ static ngx_esign_route_t  ngx_esign_base_routes[] = {
  */
 static ngx_esign_route_t  *ngx_esign_route_tables[] = {
     ngx_esign_base_routes,
+    ngx_esign_session_routes,
+    ngx_esign_institution_routes,
+    ngx_esign_operator_routes,
+    ngx_esign_account_routes,
     ngx_esign_messages_routes,
     ngx_esign_links_routes,
     ngx_esign_outbox_routes,
