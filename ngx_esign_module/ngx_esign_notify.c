@@ -17,8 +17,10 @@
 
 #include "ngx_esign_db.h"
 #include "ngx_esign_notify.h"
+#include "ngx_esign_pki.h"
 #include "esc_codec.h"
 #include "esc_fieldenc.h"
+#include "esc_kek.h"
 #include "esc_linktoken.h"
 #include "esc_mask.h"
 #include "esc_rand.h"
@@ -28,6 +30,9 @@
 
 
 esign_notify_conf_t  esign_notify_conf;
+
+/* the KEK ring that unseals the identity field keys (contacts) */
+static esc_kek_ring_t  *esign_notify_ring;
 
 
 typedef struct {
@@ -164,6 +169,15 @@ esign_notify_configure(const char *public_url, size_t url_len,
     esign_hmac_sm3(kek, sizeof(kek), "esign outbox recipient v1",
                    c->field_key);
     OPENSSL_cleanse(kek, sizeof(kek));
+
+    if (esign_notify_ring != NULL) {
+        esc_kek_free(esign_notify_ring);
+        esign_notify_ring = NULL;
+    }
+
+    if (esc_kek_parse(kek_text, kek_len, &esign_notify_ring) != 0) {
+        esign_notify_ring = NULL;
+    }
 
     c->link_ttl_ms = link_ttl_ms;
     c->email = email ? 1 : 0;
@@ -462,6 +476,50 @@ esign_notify_is_admin(json_t *acct)
 }
 
 
+/*
+ * A contact of an account record: "<name>_enc" (SM4 under the identity
+ * field keys, aad "account:<inst>/<account>", see ngx_esign_pki.h) or a
+ * clear "<name>" field.  The field keys are loaded once per call
+ * (*state: 0 not yet, 1 loaded, -1 unavailable).  NULL when absent.
+ */
+static const char *
+esign_notify_contact(MDB_txn *txn, MDB_dbi *dbis, json_t *acct,
+    const char *inst_id, const char *name, esign_field_keys_t *keys,
+    int *state, char *buf, size_t size)
+{
+    char         field[32], aad[160];
+    const char  *enc, *id;
+
+    (void) snprintf(field, sizeof(field), "%s_enc", name);
+
+    enc = json_string_value(json_object_get(acct, field));
+    id = json_string_value(json_object_get(acct, "id"));
+
+    if (enc == NULL || id == NULL) {
+        return json_string_value(json_object_get(acct, name));
+    }
+
+    if (*state == 0) {
+        *state = (esign_notify_ring != NULL
+                  && esign_pki_field_keys(txn, dbis, esign_notify_ring, 0,
+                                          keys)
+                     == ESIGN_PKI_OK) ? 1 : -1;
+    }
+
+    if (*state != 1) {
+        return NULL;
+    }
+
+    (void) snprintf(aad, sizeof(aad), "account:%s/%s", inst_id, id);
+
+    if (esign_pki_field_decrypt(keys, aad, enc, buf, size) != 0) {
+        return NULL;
+    }
+
+    return buf;
+}
+
+
 /* Queues e-mail and SMS to the administrators of inst_id. */
 static int
 esign_notify_contacts(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
@@ -476,6 +534,11 @@ esign_notify_contacts(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
     MDB_cursor  *cur;
     json_error_t err;
     const char  *email, *mobile;
+    int          keys_state;
+    char         ebuf[ESC_FIELD_MAX + 1], mbuf[ESC_FIELD_MAX + 1];
+    esign_field_keys_t  keys;
+
+    keys_state = 0;
 
     if (!esign_notify_conf.email && !esign_notify_conf.sms) {
         return 0;
@@ -510,8 +573,12 @@ esign_notify_contacts(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
         }
 
         if (esign_notify_is_admin(acct)) {
-            email = json_string_value(json_object_get(acct, "email"));
-            mobile = json_string_value(json_object_get(acct, "mobile"));
+            email = esign_notify_contact(txn, dbis, acct, inst_id, "email",
+                                         &keys, &keys_state, ebuf,
+                                         sizeof(ebuf));
+            mobile = esign_notify_contact(txn, dbis, acct, inst_id,
+                                          "mobile", &keys, &keys_state, mbuf,
+                                          sizeof(mbuf));
 
             if (esign_notify_conf.email && email != NULL && *email) {
                 rc2 = esign_outbox_enqueue(txn, dbis, "email", email,
@@ -536,6 +603,10 @@ esign_notify_contacts(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
     }
 
     mdb_cursor_close(cur);
+
+    OPENSSL_cleanse(&keys, sizeof(keys));
+    OPENSSL_cleanse(ebuf, sizeof(ebuf));
+    OPENSSL_cleanse(mbuf, sizeof(mbuf));
 
     if (rc2 != 0) {
         return rc2;

@@ -15,6 +15,8 @@
 #include "tap.h"
 #include "ngx_esign_db.h"
 #include "ngx_esign_notify.h"
+#include "ngx_esign_pki.h"
+#include "esc_kek.h"
 
 
 #define KEK "# test\nkek v1 " \
@@ -269,6 +271,48 @@ main(void)
            "R-REG-5 institution told of its deregistration");
     is_int(count_prefix(txn, ESIGN_DB_OUTBOX, "e/"), 18,
            "... by e-mail and SMS as well");
+
+    /* contacts encrypted the way the identity records keep them */
+    {
+        esc_kek_ring_t      *ring;
+        esign_field_keys_t   keys;
+        json_t              *a;
+        int                  n;
+
+        esc_kek_parse(KEK, strlen(KEK), &ring);
+        is_int(esign_pki_field_keys(txn, dbis, ring, 1, &keys),
+               ESIGN_PKI_OK, "identity field keys created");
+
+        a = json_pack("{s:s,s:s,s:o,s:o}", "id", "adm4",
+                      "role", "institution_admin",
+                      "email_enc", esign_pki_field_encrypt(&keys,
+                          "account:instd/adm4", "enc@example.com", 15),
+                      "mobile_enc", esign_pki_field_encrypt(&keys,
+                          "account:instd/adm4", "13711112222", 11));
+        esign_db_put_json(txn, dbis[ESIGN_DB_ACCOUNTS], "instd/adm4", 10, a,
+                          0);
+        json_decref(a);
+        esc_kek_free(ring);
+
+        rc = esign_notify_institution_event(txn, dbis, "instd", "approved",
+                                            NULL, now + 5);
+        is_int(rc, 0, "R-REG-2 approval notified");
+
+        entries = outbox_entries(txn);
+        n = 0;
+
+        json_array_foreach(entries, i, e) {
+            if (esign_outbox_recipient(e, to, sizeof(to)) == 0
+                && (strcmp(to, "enc@example.com") == 0
+                    || strcmp(to, "13711112222") == 0))
+            {
+                n++;
+            }
+        }
+
+        is_int(n, 2, "encrypted contacts of the administrator used");
+        json_decref(entries);
+    }
 
     mdb_txn_abort(txn);
     json_decref(contract);
