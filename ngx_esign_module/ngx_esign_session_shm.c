@@ -52,6 +52,8 @@ typedef struct {
     ((ngx_esign_shm_bucket_t *) &(n)->color)
 
 
+static ngx_esign_shm_ctx_t *ngx_esign_shm_ctx(ngx_shm_zone_t *zone,
+    ngx_esign_shm_ctx_t *c);
 static void ngx_esign_shm_session_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static void ngx_esign_shm_bucket_insert(ngx_rbtree_node_t *temp,
@@ -64,64 +66,69 @@ static void ngx_esign_shm_expire(ngx_esign_shm_ctx_t *c, uint64_t now,
     ngx_uint_t force);
 
 
+/*
+ * zone->data is the shared header itself: it lives in the zone, so it
+ * stays valid across reloads (the cycle's pools do not).
+ */
 ngx_int_t
 ngx_esign_shm_init(ngx_shm_zone_t *zone, void *data)
 {
-    ngx_esign_shm_ctx_t  *octx = data;
+    size_t               len;
+    ngx_slab_pool_t     *shpool;
+    ngx_esign_shm_sh_t  *sh;
 
-    size_t                len;
-    ngx_esign_shm_ctx_t  *ctx;
-
-    ctx = ngx_pcalloc(ngx_cycle->pool, sizeof(ngx_esign_shm_ctx_t));
-    if (ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (octx != NULL) {
+    if (data != NULL) {
         /* reload: the zone and its sessions are kept */
-        ctx->sh = octx->sh;
-        ctx->shpool = octx->shpool;
-        zone->data = ctx;
+        zone->data = data;
         return NGX_OK;
     }
 
-    ctx->shpool = (ngx_slab_pool_t *) zone->shm.addr;
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
 
     if (zone->shm.exists) {
-        ctx->sh = ctx->shpool->data;
-        zone->data = ctx;
+        zone->data = shpool->data;
         return NGX_OK;
     }
 
-    ctx->sh = ngx_slab_alloc(ctx->shpool, sizeof(ngx_esign_shm_sh_t));
-    if (ctx->sh == NULL) {
+    sh = ngx_slab_alloc(shpool, sizeof(ngx_esign_shm_sh_t));
+    if (sh == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->shpool->data = ctx->sh;
+    shpool->data = sh;
 
-    ngx_rbtree_init(&ctx->sh->sessions, &ctx->sh->sessions_sentinel,
+    ngx_rbtree_init(&sh->sessions, &sh->sessions_sentinel,
                     ngx_esign_shm_session_insert);
-    ngx_queue_init(&ctx->sh->sessions_lru);
-    ngx_rbtree_init(&ctx->sh->buckets, &ctx->sh->buckets_sentinel,
+    ngx_queue_init(&sh->sessions_lru);
+    ngx_rbtree_init(&sh->buckets, &sh->buckets_sentinel,
                     ngx_esign_shm_bucket_insert);
-    ngx_queue_init(&ctx->sh->buckets_lru);
+    ngx_queue_init(&sh->buckets_lru);
 
     len = sizeof(" in esign zone \"\"") + zone->shm.name.len;
 
-    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
-    if (ctx->shpool->log_ctx == NULL) {
+    shpool->log_ctx = ngx_slab_alloc(shpool, len);
+    if (shpool->log_ctx == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(ctx->shpool->log_ctx, " in esign zone \"%V\"%Z",
+    ngx_sprintf(shpool->log_ctx, " in esign zone \"%V\"%Z",
                 &zone->shm.name);
 
-    ctx->shpool->log_nomem = 0;
+    shpool->log_nomem = 0;
 
-    zone->data = ctx;
+    zone->data = sh;
 
     return NGX_OK;
+}
+
+
+static ngx_esign_shm_ctx_t *
+ngx_esign_shm_ctx(ngx_shm_zone_t *zone, ngx_esign_shm_ctx_t *c)
+{
+    c->sh = zone->data;
+    c->shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    return c;
 }
 
 
@@ -309,10 +316,10 @@ ngx_esign_shm_put(ngx_shm_zone_t *zone, ngx_esign_session_rec_t *rec)
 {
     size_t                    size;
     ngx_rbtree_node_t        *node;
-    ngx_esign_shm_ctx_t      *c;
+    ngx_esign_shm_ctx_t      *c, cc;
     ngx_esign_shm_session_t  *s;
 
-    c = zone->data;
+    c = ngx_esign_shm_ctx(zone, &cc);
 
     size = offsetof(ngx_rbtree_node_t, color)
            + sizeof(ngx_esign_shm_session_t);
@@ -357,10 +364,10 @@ ngx_esign_shm_touch(ngx_shm_zone_t *zone, u_char hash[32], uint64_t now,
     uint64_t idle, uint64_t absolute, ngx_esign_session_rec_t *out)
 {
     ngx_rbtree_node_t        *node;
-    ngx_esign_shm_ctx_t      *c;
+    ngx_esign_shm_ctx_t      *c, cc;
     ngx_esign_shm_session_t  *s;
 
-    c = zone->data;
+    c = ngx_esign_shm_ctx(zone, &cc);
 
     ngx_shmtx_lock(&c->shpool->mutex);
 
@@ -398,9 +405,9 @@ void
 ngx_esign_shm_delete(ngx_shm_zone_t *zone, u_char hash[32])
 {
     ngx_rbtree_node_t    *node;
-    ngx_esign_shm_ctx_t  *c;
+    ngx_esign_shm_ctx_t  *c, cc;
 
-    c = zone->data;
+    c = ngx_esign_shm_ctx(zone, &cc);
 
     ngx_shmtx_lock(&c->shpool->mutex);
 
@@ -421,10 +428,10 @@ ngx_esign_shm_kill(ngx_shm_zone_t *zone, ngx_uint_t by_institution,
     char                     *v;
     ngx_queue_t              *q, *next;
     ngx_rbtree_node_t        *node;
-    ngx_esign_shm_ctx_t      *c;
+    ngx_esign_shm_ctx_t      *c, cc;
     ngx_esign_shm_session_t  *s;
 
-    c = zone->data;
+    c = ngx_esign_shm_ctx(zone, &cc);
 
     ngx_shmtx_lock(&c->shpool->mutex);
 
@@ -464,10 +471,10 @@ ngx_esign_shm_bucket(ngx_shm_zone_t *zone, ngx_str_t *key, ngx_uint_t rate,
     uint32_t                 hash;
     ngx_int_t                rc;
     ngx_rbtree_node_t       *node, *sentinel;
-    ngx_esign_shm_ctx_t     *c;
+    ngx_esign_shm_ctx_t     *c, cc;
     ngx_esign_shm_bucket_t  *b;
 
-    c = zone->data;
+    c = ngx_esign_shm_ctx(zone, &cc);
     hash = ngx_crc32_short(key->data, key->len);
 
     ngx_shmtx_lock(&c->shpool->mutex);
