@@ -41,8 +41,9 @@ ngx_esign_json_cleanup(void *data)
 
 
 /*
- * Parses a request body that must be one JSON object.  On failure the
- * error document has been sent and its result is returned.
+ * Parses a request body that must be one JSON object into ctx->json.  On
+ * failure ctx->json stays NULL, the error document has been sent and the
+ * result of sending it is returned (which may well be NGX_OK).
  */
 ngx_int_t
 ngx_esign_json_parse(ngx_http_request_t *r, ngx_esign_ctx_t *ctx, u_char *p,

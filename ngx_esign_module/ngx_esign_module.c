@@ -406,7 +406,9 @@ ngx_esign_body_handler(ngx_http_request_t *r)
 
     if (ctx->route->flags & NGX_ESIGN_BODY_JSON) {
         rc = ngx_esign_json_parse(r, ctx, p, len);
-        if (rc != NGX_OK) {
+
+        if (ctx->json == NULL) {
+            /* the error document was sent; rc is its result */
             ngx_http_finalize_request(r, rc);
             return;
         }
