@@ -23,7 +23,9 @@ my $op = create_operator($t);
 my $opc = login($t, $op->{username}, $op->{password});
 my $A = register_institution($t, seed => 811);
 my $B = register_institution($t, seed => 822);
-approve($t, $opc, $_->{id}) for $A, $B;
+my @approved = map { approve($t, $opc, $_->{id}) } $A, $B;
+my %serials = map { $_->{cert_serial} => 1 } @approved;
+is(scalar keys %serials, 2, 'R-REG-3 certificate serials never repeat');
 
 my $adminA = login($t, $A->{admin_username}, $A->{admin_password});
 my $adminB = login($t, $B->{admin_username}, $B->{admin_password});
