@@ -26,7 +26,7 @@ PKGS := nginx nginx-dev liblmdb-dev lmdb-utils libjansson-dev \
 LIBS   := ngx_esign_module/core ngx_esign_module/crypto ledger
 SOURCES = $(sort $(wildcard ngx_esign_module/ngx_esign_*.[ch]) config)
 
-.PHONY: all deps module asan libs libs-asan tools run test unit \
+.PHONY: all deps module asan libs libs-asan tools run test unit unit-tools \
         integration integration-asan fuzz bench clean
 
 all: deps module tools
@@ -102,11 +102,16 @@ run: all
 unit: libs
 	@for d in $(LIBS); do $(MAKE) --no-print-directory -C $$d BUILD=$(LIBDIR) \
 	    test || exit 1; done
+	@$(MAKE) --no-print-directory -C t/unit BUILD=$(B)/unit LIBDIR=$(LIBDIR) \
+	    test
 
-integration: module tools
+unit-tools: libs
+	@$(MAKE) --no-print-directory -C t/unit BUILD=$(B)/unit LIBDIR=$(LIBDIR)
+
+integration: module tools unit-tools
 	ESIGN_MODULE_SO=$(B)/$(MODULE) prove -j2 -r t/
 
-integration-asan: asan tools
+integration-asan: asan tools unit-tools
 	ESIGN_MODULE_SO=$(BA)/$(MODULE) ESIGN_ASAN=1 prove -j2 -r t/
 
 test: deps all unit integration integration-asan
