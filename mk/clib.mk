@@ -8,7 +8,7 @@ TOP     := $(dir $(lastword $(MAKEFILE_LIST)))..
 CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -g -O2
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -I. -I$(TOP)/t/unit \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -I. -I$(TOP)/t/unit \
            $(EXTRA_INCS)
 LDLIBS  += $(EXTRA_LIBS) -lcrypto
 
