@@ -644,12 +644,17 @@ esign_notify_institution_party(MDB_txn *txn, MDB_dbi *dbis,
     size = 1024 + 3 * strlen(title) + 3 * strlen(number)
            + (reason ? strlen(reason) : 0);
 
-    body = malloc(3 * size);
-    if (body == NULL) {
+    /* separate blocks: the mail text is formatted from the body */
+
+    body = malloc(size);
+    mail = malloc(2 * size);
+
+    if (body == NULL || mail == NULL) {
+        free(body);
+        free(mail);
         return ENOMEM;
     }
 
-    mail = body + size;
     sms = mail + size;
 
     if (reason != NULL && (strcmp(ev->event, "rejected") == 0
@@ -667,6 +672,7 @@ esign_notify_institution_party(MDB_txn *txn, MDB_dbi *dbis,
 
     if (rc != 0 || !ev->outbox || !esign_notify_conf.ready) {
         free(body);
+        free(mail);
         return rc;
     }
 
@@ -677,6 +683,7 @@ esign_notify_institution_party(MDB_txn *txn, MDB_dbi *dbis,
         != 0)
     {
         free(body);
+        free(mail);
         return EINVAL;
     }
 
@@ -699,6 +706,7 @@ esign_notify_institution_party(MDB_txn *txn, MDB_dbi *dbis,
                                ev->event, token, now_ms);
 
     free(body);
+    free(mail);
 
     return rc;
 }
@@ -793,12 +801,17 @@ esign_notify_institution_event(MDB_txn *txn, MDB_dbi *dbis,
 
     size = 1024 + (reason ? strlen(reason) : 0);
 
-    body = malloc(3 * size);
-    if (body == NULL) {
+    /* separate blocks: the mail text is formatted from the body */
+
+    body = malloc(size);
+    mail = malloc(2 * size);
+
+    if (body == NULL || mail == NULL) {
+        free(body);
+        free(mail);
         return ENOMEM;
     }
 
-    mail = body + size;
     sms = mail + size;
 
     if (reason != NULL && *reason) {
