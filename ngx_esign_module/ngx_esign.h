@@ -66,6 +66,9 @@ typedef struct {
     size_t                     map_size;      /* esign_map_size */
     ngx_msec_t                 reader_check_interval;
 
+    ngx_uint_t                 signature_suite; /* esign_signature_suite */
+    ngx_msec_t                 expiry_sweep;  /* esign_contract_sweep */
+
     ngx_flag_t                 enabled;       /* some location has esign on */
 
     /* per-worker state, set in init_process */

@@ -9,78 +9,177 @@
 #include "ngx_esign_contract.h"
 
 #include "esc_authz.h"
+#include "esc_contract.h"
 #include "esc_mask.h"
+
+
+/*
+ * The JSON record <-> core/esc_contract.h: the one state machine decides;
+ * this only translates.  Returns ESC_CONFLICT, ESC_INVALID or the new
+ * state; with "apply" the record is updated (status, the participant's
+ * status and time, ended_at).
+ */
+static int
+esign_contract_run(json_t *contract, int type, const char *inst_id,
+    uint64_t now_ms, int apply)
+{
+    int                       rc;
+    size_t                    i, n, who;
+    json_t                   *parts, *p, *exp;
+    const char               *s, *initiator;
+    esc_event_t               ev;
+    esc_contract_t            c;
+    esc_participant_state_e   ps[ESC_CONTRACT_MAX_PARTICIPANTS];
+
+    s = json_string_value(json_object_get(contract, "status"));
+    if (s == NULL) {
+        return ESC_INVALID;
+    }
+
+    if (esc_contract_state_parse(s, strlen(s), &c.state) != ESC_OK) {
+        return ESC_INVALID;
+    }
+
+    parts = json_object_get(contract, "participants");
+    n = json_array_size(parts);
+
+    if (n == 0 || n > ESC_CONTRACT_MAX_PARTICIPANTS) {
+        return ESC_INVALID;
+    }
+
+    who = n;
+
+    json_array_foreach(parts, i, p) {
+        s = json_string_value(json_object_get(p, "status"));
+
+        if (s == NULL) {
+            return ESC_INVALID;
+        }
+
+        ps[i] = strcmp(s, "confirmed") == 0 ? ESC_PS_CONFIRMED
+                : strcmp(s, "rejected") == 0 ? ESC_PS_REJECTED
+                : ESC_PS_PENDING;
+
+        s = json_string_value(json_object_get(p, "institution_id"));
+        if (inst_id != NULL && s != NULL && strcmp(s, inst_id) == 0) {
+            who = i;
+        }
+    }
+
+    c.participants = ps;
+    c.nparticipants = n;
+
+    exp = json_object_get(contract, "expires_at");
+    c.deadline = json_is_integer(exp) ? json_integer_value(exp) : 0;
+
+    initiator = json_string_value(json_object_get(
+                    json_object_get(contract, "initiator"),
+                    "institution_id"));
+
+    ngx_memzero(&ev, sizeof(ev));
+    ev.type = type;
+    ev.now = (int64_t) now_ms;
+    ev.by_initiator = inst_id != NULL && initiator != NULL
+                      && strcmp(inst_id, initiator) == 0;
+
+    if (type == ESC_EV_CONFIRM || type == ESC_EV_REJECT) {
+        if (who == n) {
+            return ESC_CONFLICT;       /* not a participant */
+        }
+
+        ev.participant = who;
+    }
+
+    rc = esc_contract_apply(&c, &ev);
+    if (rc < 0 || !apply) {
+        return rc;
+    }
+
+    json_object_set_new(contract, "status",
+                        json_string(esc_contract_state_name(c.state)));
+
+    if (type == ESC_EV_CONFIRM || type == ESC_EV_REJECT) {
+        p = json_array_get(parts, who);
+        json_object_set_new(p, "status", json_string(
+                                esc_participant_state_name(ps[who])));
+        json_object_set_new(p, "at", json_integer((json_int_t) now_ms));
+    }
+
+    if (c.state != ESC_CS_SIGNING) {
+        json_object_set_new(contract, "ended_at",
+                            json_integer((json_int_t) now_ms));
+    }
+
+    return rc;
+}
 
 
 int
 esign_contract_fsm(json_t *contract, int action, const char *inst_id)
 {
-    json_t      *party;
-    const char  *status, *ps, *initiator;
-
-    status = json_string_value(json_object_get(contract, "status"));
-    if (status == NULL) {
-        return NGX_ESIGN_CT_CONFLICT;
-    }
+    int  type, rc;
 
     switch (action) {
 
     case NGX_ESIGN_CT_CONFIRM:
+        type = ESC_EV_CONFIRM;
+        break;
+
     case NGX_ESIGN_CT_REJECT:
-        /* signing, and this participant has not answered yet */
-        if (strcmp(status, "signing") != 0) {
-            return NGX_ESIGN_CT_CONFLICT;
-        }
-
-        party = esign_contract_party(contract, inst_id);
-        ps = json_string_value(json_object_get(party, "status"));
-
-        if (ps == NULL || strcmp(ps, "pending") != 0) {
-            return NGX_ESIGN_CT_CONFLICT;
-        }
-
-        return NGX_ESIGN_CT_OK;
+        type = ESC_EV_REJECT;
+        break;
 
     case NGX_ESIGN_CT_REVOKE:
-        initiator = json_string_value(json_object_get(
-                        json_object_get(contract, "initiator"),
-                        "institution_id"));
-
-        if (strcmp(status, "signing") != 0 || initiator == NULL
-            || strcmp(initiator, inst_id) != 0)
-        {
-            return NGX_ESIGN_CT_CONFLICT;
-        }
-
-        return NGX_ESIGN_CT_OK;
+        type = ESC_EV_REVOKE;
+        break;
 
     default:
         /* reading is allowed in every state */
         return NGX_ESIGN_CT_OK;
     }
+
+    /* a dry run: the deadline is applied first by the caller */
+    rc = esign_contract_run(contract, type, inst_id, 0, 0);
+
+    return rc >= 0 ? NGX_ESIGN_CT_OK : NGX_ESIGN_CT_CONFLICT;
+}
+
+
+int
+esign_contract_transition(json_t *contract, int action, const char *inst_id,
+    uint64_t now_ms)
+{
+    int  type, rc;
+
+    type = action == NGX_ESIGN_CT_CONFIRM ? ESC_EV_CONFIRM
+           : action == NGX_ESIGN_CT_REJECT ? ESC_EV_REJECT
+           : action == NGX_ESIGN_CT_REVOKE ? ESC_EV_REVOKE
+           : 0;
+
+    if (type == 0) {
+        return NGX_ESIGN_CT_CONFLICT;
+    }
+
+    rc = esign_contract_run(contract, type, inst_id, now_ms, 1);
+
+    return rc >= 0 ? NGX_ESIGN_CT_OK : NGX_ESIGN_CT_CONFLICT;
 }
 
 
 int
 esign_contract_expire_if_due(json_t *contract, uint64_t now_ms)
 {
-    json_t      *exp;
-    const char  *status;
+    json_t  *exp;
 
-    status = json_string_value(json_object_get(contract, "status"));
     exp = json_object_get(contract, "expires_at");
 
-    if (status == NULL || strcmp(status, "signing") != 0
-        || !json_is_integer(exp)
+    if (!json_is_integer(exp)
         || (uint64_t) json_integer_value(exp) > now_ms)
     {
         return 0;
     }
 
-    json_object_set_new(contract, "status", json_string("expired"));
-    json_object_set_new(contract, "ended_at", json_integer(now_ms));
-
-    return 1;
+    return esign_contract_run(contract, ESC_EV_EXPIRE, NULL, now_ms, 1) > 0;
 }
 
 
@@ -168,6 +267,69 @@ esign_contract_index(MDB_txn *txn, MDB_dbi *dbis, json_t *contract)
     }
 
     return 0;
+}
+
+
+static int
+esign_contract_due_key(json_t *contract, char *key, size_t size)
+{
+    int          n;
+    json_t      *exp;
+    const char  *id;
+
+    exp = json_object_get(contract, "expires_at");
+    id = json_string_value(json_object_get(contract, "id"));
+
+    if (!json_is_integer(exp) || id == NULL) {
+        return 0;
+    }
+
+    n = snprintf(key, size, "%016llx/%s",
+                 (unsigned long long) json_integer_value(exp), id);
+
+    return (n > 0 && (size_t) n < size) ? n : 0;
+}
+
+
+int
+esign_contract_due_put(MDB_txn *txn, MDB_dbi *dbis, json_t *contract)
+{
+    int      n;
+    char     key[128];
+    MDB_val  k, v;
+
+    n = esign_contract_due_key(contract, key, sizeof(key));
+    if (n == 0) {
+        return 0;
+    }
+
+    k.mv_data = key;
+    k.mv_size = n;
+    v.mv_data = "";
+    v.mv_size = 0;
+
+    return mdb_put(txn, dbis[ESIGN_DB_CONTRACT_DUE], &k, &v, 0);
+}
+
+
+int
+esign_contract_due_del(MDB_txn *txn, MDB_dbi *dbis, json_t *contract)
+{
+    int      n, rc;
+    char     key[128];
+    MDB_val  k;
+
+    n = esign_contract_due_key(contract, key, sizeof(key));
+    if (n == 0) {
+        return 0;
+    }
+
+    k.mv_data = key;
+    k.mv_size = n;
+
+    rc = mdb_del(txn, dbis[ESIGN_DB_CONTRACT_DUE], &k, NULL);
+
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 

@@ -63,6 +63,21 @@
 int esign_contract_fsm(json_t *contract, int action, const char *inst_id);
 
 /*
+ * Applies confirm / reject / revoke by inst_id through the state machine
+ * and updates the record (status, the participant's status and "at",
+ * ended_at).  NGX_ESIGN_CT_OK or NGX_ESIGN_CT_CONFLICT (unchanged).
+ */
+int esign_contract_transition(json_t *contract, int action,
+    const char *inst_id, uint64_t now_ms);
+
+/*
+ * Deadline index (ESIGN_DB_CONTRACT_DUE, "<expires ms, 16 hex>/<id>"):
+ * the expiry sweep reads it in deadline order.
+ */
+int esign_contract_due_put(MDB_txn *txn, MDB_dbi *dbis, json_t *contract);
+int esign_contract_due_del(MDB_txn *txn, MDB_dbi *dbis, json_t *contract);
+
+/*
  * Lazy expiry: a "signing" contract past expires_at becomes "expired".
  * Returns 1 when the record changed (the caller stores it), else 0.
  */
@@ -101,6 +116,12 @@ ngx_int_t ngx_esign_contract_authorize(ngx_esign_actor_t *actor, int action,
 /* Renders a record for an API answer (new reference), masked or not. */
 json_t *ngx_esign_contract_view(json_t *contract, ngx_esign_actor_t *actor,
     ngx_uint_t masked);
+
+
+/* The expiry sweep timer of a worker (ngx_esign_api_contracts.c). */
+ngx_int_t ngx_esign_contract_sweep_init(ngx_cycle_t *cycle,
+    ngx_esign_main_conf_t *emcf);
+void ngx_esign_contract_sweep_exit(void);
 
 
 extern ngx_esign_route_t  ngx_esign_document_routes[];

@@ -28,6 +28,7 @@ const char  *esign_db_names[ESIGN_DB_COUNT] = {
     "tokens",
     "doc_blobs",
     "evidence_outbox",
+    "contract_due",
 };
 
 

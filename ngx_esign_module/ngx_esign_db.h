@@ -37,6 +37,8 @@ typedef enum {
     ESIGN_DB_DOC_BLOBS,       /* inst_id/doc_id -> encrypted body */
     ESIGN_DB_EVIDENCE_OUTBOX, /* entry_id -> ledger entry not yet durable
                                  in the ledger (ngx_esign_ledger.c) */
+    ESIGN_DB_CONTRACT_DUE,    /* expires ms hex/contract_id -> "" while
+                                 a contract with a deadline is signing */
     ESIGN_DB_COUNT
 } esign_db_e;
 

@@ -10,6 +10,7 @@
 #include "ngx_esign.h"
 #include "ngx_esign_db.h"
 #include "ngx_esign_ledger.h"
+#include "ngx_esign_contract.h"
 
 #include "esc_codec.h"
 
@@ -103,7 +104,9 @@ ngx_esign_ledger_init_process(ngx_cycle_t *cycle, ngx_esign_main_conf_t *emcf)
 
     ngx_add_timer(&ngx_esign_ledger_ev, 100);
 
-    return NGX_OK;
+    /* contracts past their deadline expire on a timer as well */
+
+    return ngx_esign_contract_sweep_init(cycle, emcf);
 }
 
 
@@ -156,6 +159,8 @@ ngx_esign_ledger_exit_process(ngx_esign_main_conf_t *emcf)
     if (ngx_esign_ledger_ev.timer_set) {
         ngx_del_timer(&ngx_esign_ledger_ev);
     }
+
+    ngx_esign_contract_sweep_exit();
 
     esl_close(ngx_esign_ledger_handle);
     ngx_esign_ledger_handle = NULL;
@@ -413,14 +418,16 @@ ngx_esign_ledger_receipt(const u_char leaf[ESL_HASH_LEN])
                                                         ESL_HASH_LEN));
     }
 
-    res = json_pack("{s:s, s:I, s:o, s:I, s:s%, s:o, s:s}",
+    /* "entry" is the name esign-ledger verify-receipt reads */
+    res = json_pack("{s:s, s:I, s:o, s:I, s:s%, s:o, s:s, s:s}",
                     "shard", shard,
                     "index", (json_int_t) index,
                     "leaf_hash", ngx_esign_hex_json(leaf, ESL_HASH_LEN),
                     "tree_size", (json_int_t) cp.size,
                     "checkpoint", (char *) note.data, note.len,
                     "inclusion_proof", proof,
-                    "entry_b64", b64);
+                    "entry_b64", b64,
+                    "entry", b64);
 
 done:
 

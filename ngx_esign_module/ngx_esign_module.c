@@ -43,6 +43,14 @@ static ngx_conf_post_handler_pt  ngx_esign_check_idle_p =
     ngx_esign_check_idle;
 
 
+/* esign_signature_suite: values are ESC_SUITE_NATIONAL, ESC_SUITE_INTL */
+static ngx_conf_enum_t  ngx_esign_suites[] = {
+    { ngx_string("national"), 1 },
+    { ngx_string("intl"), 2 },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_esign_commands[] = {
 
     { ngx_string("esign"),
@@ -120,6 +128,20 @@ static ngx_command_t  ngx_esign_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_esign_main_conf_t, map_size),
+      NULL },
+
+    { ngx_string("esign_signature_suite"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_esign_main_conf_t, signature_suite),
+      &ngx_esign_suites },
+
+    { ngx_string("esign_contract_sweep"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_esign_main_conf_t, expiry_sweep),
       NULL },
 
     { ngx_string("esign_reader_check_interval"),
@@ -441,6 +463,8 @@ ngx_esign_create_main_conf(ngx_conf_t *cf)
     emcf->absolute_timeout = NGX_CONF_UNSET_MSEC;
     emcf->map_size = NGX_CONF_UNSET_SIZE;
     emcf->reader_check_interval = NGX_CONF_UNSET_MSEC;
+    emcf->signature_suite = NGX_CONF_UNSET_UINT;
+    emcf->expiry_sweep = NGX_CONF_UNSET_MSEC;
     emcf->login_rate = NGX_CONF_UNSET_UINT;
     emcf->register_rate = NGX_CONF_UNSET_UINT;
     emcf->verify_rate = NGX_CONF_UNSET_UINT;
@@ -460,6 +484,8 @@ ngx_esign_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(emcf->absolute_timeout, 12 * 60 * 60 * 1000);
     ngx_conf_init_size_value(emcf->map_size, (size_t) 8 << 30);
     ngx_conf_init_msec_value(emcf->reader_check_interval, 60 * 1000);
+    ngx_conf_init_uint_value(emcf->signature_suite, 1);  /* national */
+    ngx_conf_init_msec_value(emcf->expiry_sweep, 60 * 1000);
 
     if (emcf->login_rate == NGX_CONF_UNSET_UINT) {
         emcf->login_rate = 30 * 1000 / 60;         /* 30r/m burst=10 */

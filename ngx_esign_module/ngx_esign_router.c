@@ -36,6 +36,7 @@ static ngx_esign_route_t  *ngx_esign_route_tables[] = {
     ngx_esign_outbox_routes,
     ngx_esign_deregistration_routes,
     ngx_esign_document_routes,
+    ngx_esign_contract_routes,
     ngx_esign_ledger_routes,
     NULL
 };

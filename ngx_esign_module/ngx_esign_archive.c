@@ -1,0 +1,235 @@
+/*
+ * Archive checks of a completed contract (see ngx_esign_archive.h).
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "ngx_esign_archive.h"
+#include "ngx_esign_sign.h"
+
+#include "esc_ca.h"
+#include "esc_codec.h"
+
+
+static int
+esign_archive_add(json_t *checks, const char *name, int ok,
+    const char *detail)
+{
+    json_t  *c;
+
+    c = json_pack("{s:s, s:s, s:s}", "name", name,
+                  "result", ok ? "pass" : "fail", "detail", detail);
+    if (c == NULL) {
+        return -1;
+    }
+
+    json_array_append_new(checks, c);
+
+    return ok ? 1 : 0;
+}
+
+
+static const char *
+esign_archive_str(json_t *o, const char *key)
+{
+    const char  *s;
+
+    s = json_string_value(json_object_get(o, key));
+
+    return (s != NULL && s[0] != '\0') ? s : NULL;
+}
+
+
+static json_t *
+esign_archive_signature(json_t *contract, const char *inst_id)
+{
+    size_t       i;
+    json_t      *s;
+    const char  *id;
+
+    json_array_foreach(json_object_get(contract, "signatures"), i, s) {
+        id = esign_archive_str(s, "institution_id");
+        if (id != NULL && strcmp(id, inst_id) == 0) {
+            return s;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* The signer certificate names the participant's USCC. */
+static int
+esign_archive_cert_uscc(const char *pem, const char *uscc)
+{
+    int    ok;
+    X509  *cert;
+    char   u[ESC_USCC_LEN + 1];
+
+    if (pem == NULL || uscc == NULL
+        || esc_cert_from_pem(pem, strlen(pem), &cert) != ESC_CRYPTO_OK)
+    {
+        return 0;
+    }
+
+    ok = esc_cert_uscc(cert, u) == ESC_CRYPTO_OK && strcmp(u, uscc) == 0;
+
+    X509_free(cert);
+
+    return ok;
+}
+
+
+int
+esign_archive_check(json_t *c, uint64_t now_ms)
+{
+    int          all, ok, r;
+    char         detail[256];
+    size_t       i, j, n, dl;
+    json_t      *checks, *init, *parts, *p, *q, *sig, *arch;
+    time_t       st;
+    uint64_t     created, at, sat;
+    uint8_t      doc[32], dg[32];
+    const char  *iid, *pid, *s, *ds;
+
+    checks = json_array();
+    if (checks == NULL) {
+        return -1;
+    }
+
+    all = 1;
+
+    /* initiator */
+
+    init = json_object_get(c, "initiator");
+    iid = esign_archive_str(init, "institution_id");
+    ok = iid != NULL && esign_archive_str(init, "uscc") != NULL
+         && esign_archive_str(init, "name") != NULL
+         && esign_archive_str(init, "account_id") != NULL
+         && json_is_integer(json_object_get(init, "at"));
+    snprintf(detail, sizeof(detail), "initiator %s", iid ? iid : "missing");
+    r = esign_archive_add(checks, "initiator", ok, detail);
+    all &= r == 1;
+
+    /* participants: present, distinct, not the initiator, all confirmed */
+
+    parts = json_object_get(c, "participants");
+    n = json_array_size(parts);
+    ok = n > 0;
+
+    json_array_foreach(parts, i, p) {
+        pid = esign_archive_str(p, "institution_id");
+        s = esign_archive_str(p, "status");
+
+        if (pid == NULL || s == NULL || strcmp(s, "confirmed") != 0
+            || (iid != NULL && strcmp(pid, iid) == 0))
+        {
+            ok = 0;
+        }
+
+        for (j = i + 1; pid != NULL && j < n; j++) {
+            q = json_array_get(parts, j);
+            s = esign_archive_str(q, "institution_id");
+            if (s != NULL && strcmp(s, pid) == 0) {
+                ok = 0;
+            }
+        }
+    }
+
+    snprintf(detail, sizeof(detail), "%zu participants, all confirmed", n);
+    r = esign_archive_add(checks, "participants", ok, detail);
+    all &= r == 1;
+
+    /* signing times: after creation, not in the future, as signed */
+
+    created = json_integer_value(json_object_get(c, "created_at"));
+    ok = n > 0;
+
+    json_array_foreach(parts, i, p) {
+        at = json_integer_value(json_object_get(p, "at"));
+        sig = esign_archive_signature(c, esign_archive_str(p,
+                                                           "institution_id")
+                                         ? esign_archive_str(p,
+                                                       "institution_id")
+                                         : "");
+        sat = json_integer_value(json_object_get(sig, "signed_at"));
+
+        if (at < created || at > now_ms || sig == NULL || sat != at) {
+            ok = 0;
+        }
+    }
+
+    r = esign_archive_add(checks, "signing_times", ok,
+                          "every confirmation after initiation, in the past, "
+                          "equal to its signature time");
+    all &= r == 1;
+
+    /* document digest */
+
+    ds = esign_archive_str(c, "document_sm3");
+    ok = ds != NULL && strlen(ds) == 64
+         && esc_hex_decode(doc, sizeof(doc), &dl, ds, 64) == ESC_CRYPTO_OK
+         && dl == 32;
+    r = esign_archive_add(checks, "document_digest", ok,
+                          ok ? "SM3 of the stored document is recorded"
+                             : "no document digest");
+    all &= r == 1;
+
+    /* every signature verifies against the digest and its certificate */
+
+    ok = n > 0 && json_array_size(json_object_get(c, "signatures")) == n;
+
+    json_array_foreach(parts, i, p) {
+        pid = esign_archive_str(p, "institution_id");
+        sig = pid ? esign_archive_signature(c, pid) : NULL;
+        s = esign_archive_str(sig, "digest");
+
+        if (sig == NULL || s == NULL || strlen(s) != 64
+            || esc_hex_decode(dg, sizeof(dg), &dl, s, 64) != ESC_CRYPTO_OK)
+        {
+            ok = 0;
+            continue;
+        }
+
+        /* national signatures sign exactly the recorded SM3 digest */
+        s = esign_archive_str(sig, "suite");
+        if (s != NULL && strcmp(s, "national") == 0
+            && (ds == NULL || memcmp(dg, doc, 32) != 0))
+        {
+            ok = 0;
+        }
+
+        if (esign_sign_verify(esign_archive_str(sig, "cms_pem"),
+                              esign_archive_str(sig, "certificate_pem"),
+                              dg, 32, &st)
+            != 0
+            || (uint64_t) st != (uint64_t) json_integer_value(
+                                    json_object_get(sig, "signed_at"))
+                                / 1000
+            || !esign_archive_cert_uscc(esign_archive_str(sig,
+                                                         "certificate_pem"),
+                                       esign_archive_str(p, "uscc")))
+        {
+            ok = 0;
+        }
+    }
+
+    r = esign_archive_add(checks, "signatures", ok,
+                          "each party's CMS signature verifies with its "
+                          "certificate over the document digest");
+    all &= r == 1;
+
+    arch = json_pack("{s:I, s:s, s:o}", "checked_at", (json_int_t) now_ms,
+                     "result", all ? "passed" : "failed", "checks", checks);
+    if (arch == NULL) {
+        return -1;
+    }
+
+    json_object_set_new(c, "archive", arch);
+
+    return all;
+}
