@@ -1411,7 +1411,7 @@ ngx_esign_api_contract_create(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
 
     a = ngx_esign_contract_authorize(ctx->actor, NGX_ESIGN_CT_INITIATE,
                                      NULL);
-    if (a != NGX_ESIGN_CT_OK) {
+    if (a != NGX_ESIGN_CT_OK && a != NGX_ESIGN_CT_MASKED) {
         return ngx_esign_send_ct_error(r, NGX_ESIGN_CT_FORBIDDEN);
     }
 
@@ -1773,7 +1773,7 @@ ngx_esign_api_contract_list(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
                                      "revoked", "expired", NULL };
 
     a = ngx_esign_contract_authorize(ctx->actor, NGX_ESIGN_CT_LIST, NULL);
-    if (a != NGX_ESIGN_CT_OK) {
+    if (a != NGX_ESIGN_CT_OK && a != NGX_ESIGN_CT_MASKED) {
         return ngx_esign_send_ct_error(r, NGX_ESIGN_CT_FORBIDDEN);
     }
 
