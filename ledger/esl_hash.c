@@ -26,6 +26,7 @@ esl__hasher_init(esl_hasher *h, EVP_MD *md)
 {
     h->md = md;
     h->own_md = 0;
+    h->sm3 = md != NULL && EVP_MD_is_a(md, "SM3");
     h->ctx = EVP_MD_CTX_new();
     return h->ctx ? ESL_OK : ESL_ENOMEM;
 }
@@ -64,6 +65,7 @@ esl_hasher_new(int alg, esl_hasher **out)
                ? ESL_ECRYPTO : ESL_EINVAL;
     }
     h->own_md = 1;
+    h->sm3 = alg == ESL_HASH_SM3;
     *out = h;
     return ESL_OK;
 }
@@ -85,6 +87,16 @@ hash3(esl_hasher *h, const void *a, size_t alen, const void *b, size_t blen,
 {
     unsigned int  olen;
 
+    if (h->sm3) {
+        esl__sm3  s;
+
+        esl__sm3_init(&s);
+        esl__sm3_update(&s, a, alen);
+        esl__sm3_update(&s, b, blen);
+        esl__sm3_update(&s, c, clen);
+        esl__sm3_final(&s, out);
+        return ESL_OK;
+    }
     if (!EVP_DigestInit_ex2(h->ctx, h->md, NULL)
         || (alen && !EVP_DigestUpdate(h->ctx, a, alen))
         || (blen && !EVP_DigestUpdate(h->ctx, b, blen))
@@ -125,7 +137,10 @@ int
 esl_node_hash(esl_hasher *h, const unsigned char l[ESL_H],
     const unsigned char r[ESL_H], unsigned char out[ESL_H])
 {
-    static const unsigned char  one = 0x01;
+    unsigned char  b[1 + 2 * ESL_H];
 
-    return hash3(h, &one, 1, l, ESL_H, r, ESL_H, out);
+    b[0] = 0x01;
+    memcpy(b + 1, l, ESL_H);
+    memcpy(b + 1 + ESL_H, r, ESL_H);
+    return hash3(h, b, sizeof(b), NULL, 0, NULL, 0, out);
 }

@@ -12,10 +12,24 @@
 
 #define ESL_H   ESL_HASH_LEN
 
+/* SM3 (esl_sm3.c): the hash of the sm3-rfc6962 profile without EVP's
+ * per-digest overhead. */
+typedef struct {
+    uint32_t       v[8];
+    uint64_t       len;
+    unsigned       num;
+    unsigned char  buf[64];
+} esl__sm3;
+
+void esl__sm3_init(esl__sm3 *s);
+void esl__sm3_update(esl__sm3 *s, const void *data, size_t len);
+void esl__sm3_final(esl__sm3 *s, unsigned char out[ESL_HASH_LEN]);
+
 struct esl_hasher {
     EVP_MD      *md;        /* fetched once: implicit fetch halves speed */
     EVP_MD_CTX  *ctx;
     int          own_md;
+    int          sm3;       /* md is SM3: hash with esl__sm3, not EVP */
 };
 
 /* A hasher on the stack around a borrowed md (ledger-internal use). */

@@ -10,6 +10,7 @@
 #include <openssl/core_names.h>
 
 #include "util.h"
+#include "esl_int.h"
 
 static char *D;
 
@@ -41,6 +42,57 @@ test_sm3(void)
           want);
     ok(memcmp(out, want, 32) == 0, "SM3(\"abcd\" x 16) = GB/T 32905 "
        "example 2");
+    esl_hasher_free(h);
+}
+
+/* The ledger's own SM3 (esl_sm3.c) against OpenSSL's: every length
+ * 0..1100 through esl_hash and esl_leaf_hash, node hashes, and the same
+ * messages fed in uneven pieces. */
+static void
+test_sm3_vs_openssl(void)
+{
+    esl_hasher     *h;
+    EVP_MD         *md = EVP_MD_fetch(NULL, "SM3", NULL);
+    unsigned char   msg[1101], pre[1102], out[32], want[32];
+    unsigned int    wl;
+    size_t          n, off, step;
+    int             bad = 0, badleaf = 0, badsplit = 0, badnode = 0;
+
+    esl_hasher_new(ESL_HASH_SM3, &h);
+    for (n = 0; n < sizeof(msg); n++) {
+        msg[n] = (unsigned char) (n * 131 + 7);
+    }
+    for (n = 0; n <= 1100; n++) {
+        EVP_Digest(msg, n, want, &wl, md, NULL);
+        esl_hash(h, msg, n, out);
+        bad += memcmp(out, want, 32) != 0;
+        pre[0] = 0x00;
+        memcpy(pre + 1, msg, n);
+        EVP_Digest(pre, n + 1, want, &wl, md, NULL);
+        esl_leaf_hash(h, msg, n, out);
+        badleaf += memcmp(out, want, 32) != 0;
+        for (step = 1; step < 130; step += 21) {
+            esl__sm3 s;
+            esl__sm3_init(&s);
+            for (off = 0; off < n; off += step) {
+                esl__sm3_update(&s, msg + off, n - off < step ? n - off
+                                                              : step);
+            }
+            esl__sm3_final(&s, out);
+            EVP_Digest(msg, n, want, &wl, md, NULL);
+            badsplit += memcmp(out, want, 32) != 0;
+        }
+    }
+    pre[0] = 0x01;
+    memcpy(pre + 1, msg, 64);
+    EVP_Digest(pre, 65, want, &wl, md, NULL);
+    esl_node_hash(h, msg, msg + 32, out);
+    badnode += memcmp(out, want, 32) != 0;
+    ok(bad == 0, "own SM3 = OpenSSL SM3 for lengths 0..1100");
+    ok(badleaf == 0, "leaf hash = OpenSSL SM3(0x00 || m), lengths 0..1100");
+    ok(badsplit == 0, "own SM3 over split updates = OpenSSL SM3");
+    ok(badnode == 0, "node hash = OpenSSL SM3(0x01 || l || r)");
+    EVP_MD_free(md);
     esl_hasher_free(h);
 }
 
@@ -259,6 +311,7 @@ main(void)
 {
     D = tmpdir();
     test_sm3();
+    test_sm3_vs_openssl();
     test_sm2_kat();
     test_openssl_interop();
     rm_rf(D);
