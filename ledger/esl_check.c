@@ -364,6 +364,101 @@ tile_push(tilewalk *tw, unsigned L, const unsigned char hash[ESL_H])
 }
 
 
+/*
+ * Index back-checks, batched: every entry's idempotency key and leaf hash
+ * must point back to it.  Looking them up one entry at a time is a random
+ * B-tree descent per entry (the leaf index is keyed by hash); IXCHUNK of
+ * them sorted by key visit each index page once per chunk while it is in
+ * the cache.  Memory stays bounded: one chunk, whatever the shard size.
+ */
+#define IXCHUNK  4096
+
+typedef struct {
+    unsigned char  h[ESL_H];
+    uint64_t       i;
+} ixleaf;
+
+typedef struct {
+    unsigned char  len;
+    unsigned char  id[ESL_ENTRY_ID_MAX];
+    uint64_t       i;
+} ixidem;
+
+typedef struct {
+    size_t         n;
+    ixleaf         leaf[IXCHUNK];
+    ixidem         idem[IXCHUNK];
+    unsigned char  idem_skip[IXCHUNK];  /* entry did not decode */
+} ixchunk;
+
+
+static int
+ixleaf_cmp(const void *a, const void *b)
+{
+    return memcmp(((const ixleaf *) a)->h, ((const ixleaf *) b)->h, ESL_H);
+}
+
+
+static int
+ixidem_cmp(const void *a, const void *b)
+{
+    const ixidem  *x = a, *y = b;
+    size_t         n = x->len < y->len ? x->len : y->len;
+    int            c = memcmp(x->id, y->id, n);
+
+    /* LMDB's default order: bytes, then the shorter key first */
+    return c ? c : (int) x->len - (int) y->len;
+}
+
+
+static void
+ix_flush(ixchunk *ix, MDB_txn *txn, esl__shard *sh, report *r, int *efaults)
+{
+    unsigned char  ik[4 + ESL_ENTRY_ID_MAX];
+    MDB_val        k, x;
+    size_t         j, m = 0;
+
+    /* drop the entries that did not decode (already reported) */
+    for (j = 0; j < ix->n; j++) {
+        if (!ix->idem_skip[j]) {
+            ix->idem[m++] = ix->idem[j];
+        }
+    }
+    qsort(ix->idem, m, sizeof(ixidem), ixidem_cmp);
+    esl__put32(ik, sh->sid);
+    for (j = 0; j < m; j++) {
+        memcpy(ik + 4, ix->idem[j].id, ix->idem[j].len);
+        k.mv_size = 4 + (size_t) ix->idem[j].len;
+        k.mv_data = ik;
+        if (mdb_get(txn, sh->st->idem, &k, &x) != 0 || x.mv_size != 8
+            || esl__get64(x.mv_data) != ix->idem[j].i)
+        {
+            if ((*efaults)++ < 20) {
+                fault(r, "entry %llu: idempotency index does not point "
+                         "to it", (unsigned long long) ix->idem[j].i);
+            }
+        }
+    }
+    qsort(ix->leaf, ix->n, sizeof(ixleaf), ixleaf_cmp);
+    for (j = 0; j < ix->n; j++) {
+        k.mv_size = ESL_H;
+        k.mv_data = ix->leaf[j].h;
+        if (mdb_get(txn, sh->st->leaves, &k, &x) != 0 || x.mv_size != 12
+            || (esl__get32(x.mv_data) == sh->sid
+                && esl__get64((unsigned char *) x.mv_data + 4)
+                   != ix->leaf[j].i))
+        {
+            if ((*efaults)++ < 20) {
+                fault(r, "entry %llu: leaf-hash index missing or wrong "
+                         "(entry bytes changed?)",
+                      (unsigned long long) ix->leaf[j].i);
+            }
+        }
+    }
+    ix->n = 0;
+}
+
+
 static int
 verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     const esl_verifier *v, report *r, esl_verify_stats *stats)
@@ -371,12 +466,13 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     esl_hasher      h;
     esl__tctx       t = { txn, sh->st, sh->sid };
     tilewalk       *tw;
+    ixchunk        *ix;
     esl_checkpoint  cp;
     esl_entry       e;
     MDB_cursor     *cur = NULL;
     unsigned char   kb[4 + ESL_ENTRY_ID_MAX], leaf[ESL_H], prev[ESL_H];
     unsigned char   root[ESL_H];
-    MDB_val         k, d, x;
+    MDB_val         k, d;
     uint64_t        i, hgt, ptime = 0, psize = 0;
     unsigned        L;
     int             rc, mrc, efaults = 0, have_prev = 1;
@@ -385,14 +481,19 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
         return rc;
     }
     tw = calloc(1, sizeof(*tw));
-    if (tw == NULL || (tw->exp = malloc(esl__tile_len(256))) == NULL) {
+    ix = malloc(sizeof(*ix));
+    if (tw == NULL || ix == NULL
+        || (tw->exp = malloc(esl__tile_len(256))) == NULL)
+    {
         free(tw);
+        free(ix);
         esl__hasher_fini(&h);
         return ESL_ENOMEM;
     }
     tw->h = &h;
     tw->t = &t;
     tw->r = r;
+    ix->n = 0;
 
     /* 1. entries: contiguous, canonical, indexed, hashed into tiles */
     if ((mrc = mdb_cursor_open(txn, sh->st->entries, &cur)) != 0) {
@@ -409,6 +510,7 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
             || esl__get64((unsigned char *) k.mv_data + 4) != i)
         {
             fault(r, "entry %llu missing", (unsigned long long) i);
+            ix_flush(ix, txn, sh, r, &efaults);
             rc = ESL_OK;
             goto blocks;        /* the tree cannot be rebuilt past a gap */
         }
@@ -424,43 +526,29 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
                 fault(r, "entry %llu is not a canonical entry",
                       (unsigned long long) i);
             }
+            ix->idem_skip[ix->n] = 1;
         } else {
-            /* idempotency index points back here */
-            unsigned char ik[4 + ESL_ENTRY_ID_MAX];
-            MDB_val ikv = { 4 + e.entry_id_len, ik };
-            esl__put32(ik, sh->sid);
-            memcpy(ik + 4, e.entry_id, e.entry_id_len);
-            if (mdb_get(txn, sh->st->idem, &ikv, &x) != 0 || x.mv_size != 8
-                || esl__get64(x.mv_data) != i)
-            {
-                if (efaults++ < 20) {
-                    fault(r, "entry %llu: idempotency index does not point "
-                             "to it", (unsigned long long) i);
-                }
-            }
+            ix->idem_skip[ix->n] = 0;
+            ix->idem[ix->n].len = (unsigned char) e.entry_id_len;
+            memcpy(ix->idem[ix->n].id, e.entry_id, e.entry_id_len);
         }
-        {
-            MDB_val lk = { ESL_H, leaf };
-            if (mdb_get(txn, sh->st->leaves, &lk, &x) != 0
-                || x.mv_size != 12
-                || (esl__get32(x.mv_data) == sh->sid
-                    && esl__get64((unsigned char *) x.mv_data + 4) != i))
-            {
-                if (efaults++ < 20) {
-                    fault(r, "entry %llu: leaf-hash index missing or wrong "
-                             "(entry bytes changed?)",
-                          (unsigned long long) i);
-                }
-            }
+        /* the index look-ups are batched and done in key order */
+        memcpy(ix->leaf[ix->n].h, leaf, ESL_H);
+        ix->leaf[ix->n].i = i;
+        ix->idem[ix->n].i = i;
+        if (++ix->n == IXCHUNK) {
+            ix_flush(ix, txn, sh, r, &efaults);
         }
         if ((rc = tile_push(tw, 0, leaf)) != ESL_OK) {
             goto done;
         }
         if (tw->bad_tiles > 20) {
             fault(r, "too many bad tiles, giving up on the tree");
+            ix_flush(ix, txn, sh, r, &efaults);
             goto blocks;
         }
     }
+    ix_flush(ix, txn, sh, r, &efaults);
     /* partial right-edge tiles */
     for (L = 0; L < 8; L++) {
         if (tw->w[L] > 0 && (rc = tile_check(tw, L)) != ESL_OK) {
@@ -540,6 +628,7 @@ done:
     }
     free(tw->exp);
     free(tw);
+    free(ix);
     esl__hasher_fini(&h);
     return rc;
 }
