@@ -120,6 +120,38 @@ esl_signer_load_pem(const char *path, const char *key_name, esl_signer **out)
 }
 
 
+/* A signer over a key the caller already holds (the nginx master reads the
+ * key file once; workers may not be allowed to read it again).  The key is
+ * shared (reference counted), not copied. */
+int
+esl_signer_from_pkey(EVP_PKEY *pkey, const char *key_name, esl_signer **out)
+{
+    esl_signer  *s;
+    int          rc;
+
+    if (pkey == NULL || out == NULL || !esl__keyname_ok(key_name)) {
+        return ESL_EINVAL;
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return ESL_ENOMEM;
+    }
+    if (EVP_PKEY_up_ref(pkey) != 1) {
+        free(s);
+        return ESL_ECRYPTO;
+    }
+    s->pkey = pkey;
+    rc = key_setup(s->pkey, key_name, s->name, s->pub, s->keyid,
+                   s->cosig_keyid, &s->sm3);
+    if (rc != ESL_OK) {
+        esl_signer_free(s);
+        return rc;
+    }
+    *out = s;
+    return ESL_OK;
+}
+
+
 void
 esl_signer_free(esl_signer *s)
 {

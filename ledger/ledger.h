@@ -218,6 +218,11 @@ typedef struct esl_verifier esl_verifier;
  * not an SM2 key, ESL_EINVAL for a bad name. */
 int  esl_signer_load_pem(const char *path, const char *key_name,
     esl_signer **s);
+/* The same over an SM2 key already loaded (EVP_PKEY from OpenSSL); the
+ * signer takes its own reference.  Needs <openssl/evp.h>. */
+struct evp_pkey_st;
+int  esl_signer_from_pkey(struct evp_pkey_st *pkey, const char *key_name,
+    esl_signer **s);
 void esl_signer_free(esl_signer *s);
 
 /* Load an SM2 public key (PEM SubjectPublicKeyInfo). */

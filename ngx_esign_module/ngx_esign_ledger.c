@@ -71,15 +71,18 @@ ngx_esign_ledger_init_process(ngx_cycle_t *cycle, ngx_esign_main_conf_t *emcf)
 
     ngx_snprintf((u_char *) name, sizeof(name), "%V%Z", &emcf->site);
 
-    ngx_snprintf(path, sizeof(path), "%V%Z", &emcf->site_key_file);
+    /*
+     * The master read the key at configuration time; a worker running as
+     * an unprivileged user could not read the key file again.
+     */
 
-    rc = esl_signer_load_pem((char *) path,
-                             name[0] != '\0' ? name : "esign",
-                             &ngx_esign_ledger_signer);
+    rc = esl_signer_from_pkey(emcf->site_key,
+                              name[0] != '\0' ? name : "esign",
+                              &ngx_esign_ledger_signer);
     if (rc != ESL_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "cannot load the ledger signing key \"%s\": %s", path,
-                      esl_strerror(rc));
+                      "cannot use the ledger signing key \"%V\": %s",
+                      &emcf->site_key_file, esl_strerror(rc));
         esl_close(ngx_esign_ledger_handle);
         ngx_esign_ledger_handle = NULL;
         return NGX_ERROR;

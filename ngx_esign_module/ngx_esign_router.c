@@ -344,7 +344,11 @@ ngx_esign_dispatch(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
     if ((ctx->route->flags & NGX_ESIGN_AUTH) && ctx->actor == NULL) {
         rc = ngx_esign_session_authenticate(r, ctx);
 
-        if (rc != NGX_OK) {
+        /*
+         * An error document may have been sent with NGX_OK as the send
+         * result: only a set actor lets the handler run.
+         */
+        if (rc != NGX_OK || ctx->actor == NULL) {
             return rc;
         }
     }
