@@ -7,6 +7,7 @@
 #include "ngx_esign.h"
 #include "ngx_esign_auth.h"
 #include "ngx_esign_audit.h"
+#include "ngx_esign_notify.h"
 #include "ngx_esign_db.h"
 #include "ngx_esign_pki.h"
 #include "ngx_esign_api_identity.h"
@@ -623,7 +624,15 @@ ngx_esign_account_run(void *data, ngx_log_t *log)
                               at->create ? "account_create"
                                          : "account_update",
                               at->account_id, detail, at->client_ip, at->now)
-           != 0)
+           != 0
+        /* R-NOTE-4: the new account finds a welcome in its messages */
+        || (at->create
+            && esign_message_add_account(txn, at->dbis, at->inst_id,
+                   at->account_id, "account_created", "Welcome to esign",
+                   "Your account was created by your institution's "
+                   "administrator. Contracts you may see are listed under "
+                   "Contracts.", at->now)
+               != 0))
     {
         goto failed;
     }

@@ -46,7 +46,7 @@ ngx_esign_route_t  ngx_esign_messages_routes[] = {
 static ngx_uint_t
 ngx_esign_msg_visible(ngx_esign_actor_t *actor, json_t *msg)
 {
-    const char  *aud;
+    const char  *aud, *acc;
 
     aud = json_string_value(json_object_get(msg, "audience"));
 
@@ -60,6 +60,14 @@ ngx_esign_msg_visible(ngx_esign_actor_t *actor, json_t *msg)
 
     if (ngx_strcmp(aud, "admins") == 0) {
         return actor->role == NGX_ESIGN_ROLE_INST_ADMIN;
+    }
+
+    if (ngx_strcmp(aud, "account") == 0) {
+        acc = json_string_value(json_object_get(msg, "account_id"));
+
+        return acc != NULL && ngx_strlen(acc) == actor->account_id.len
+               && ngx_strncmp(acc, actor->account_id.data,
+                              actor->account_id.len) == 0;
     }
 
     return 0;

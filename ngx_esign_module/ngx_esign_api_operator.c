@@ -8,6 +8,7 @@
 #include "ngx_esign.h"
 #include "ngx_esign_auth.h"
 #include "ngx_esign_audit.h"
+#include "ngx_esign_notify.h"
 #include "ngx_esign_db.h"
 #include "ngx_esign_pki.h"
 #include "ngx_esign_api_identity.h"
@@ -416,6 +417,12 @@ ngx_esign_review_run(void *data, ngx_log_t *log)
                                   ? "institution_approve"
                                   : "institution_reject",
                               rv->inst_id, NULL, rv->client_ip, rv->now)
+           != 0
+        /* R-REG-2: both outcomes are notified (in-site, email, SMS) */
+        || esign_notify_institution_event(txn, rv->dbis, rv->inst_id,
+                                          rv->op == NGX_ESIGN_OP_APPROVE
+                                              ? "approved" : "rejected",
+                                          rv->reason, rv->now)
            != 0)
     {
         goto failed;

@@ -342,6 +342,48 @@ esign_message_add(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
 }
 
 
+/*
+ * A message for one account only (e.g. the welcome of a new account):
+ * audience "account" with the account's ID; visible to that account alone.
+ */
+int
+esign_message_add_account(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
+    const char *account_id, const char *event, const char *title,
+    const char *body, uint64_t now_ms)
+{
+    int      rc;
+    char     id[ESIGN_MSG_ID_LEN + 1], key[ESIGN_KEY_MAX], at[32];
+    json_t  *msg;
+
+    if (esign_time_id(now_ms, id) != 0) {
+        return EIO;
+    }
+
+    if ((size_t) snprintf(key, sizeof(key), "%s/m/%s", inst_id, id)
+        >= sizeof(key))
+    {
+        return EINVAL;
+    }
+
+    esign_notify_time(now_ms, at);
+
+    msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+                    "id", id, "institution_id", inst_id,
+                    "audience", "account", "account_id", account_id,
+                    "event", event, "title", title, "created_at", at,
+                    "body", body);
+    if (msg == NULL) {
+        return ENOMEM;
+    }
+
+    rc = esign_db_put_json(txn, dbis[ESIGN_DB_MESSAGES], key, strlen(key),
+                           msg, MDB_NOOVERWRITE);
+    json_decref(msg);
+
+    return rc;
+}
+
+
 /* Outbox --------------------------------------------------------------- */
 
 

@@ -101,6 +101,11 @@ int esign_message_add(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
     const char *object_id, const char *title, const char *body,
     uint64_t now_ms);
 
+/* One in-site message for one account of inst_id only. */
+int esign_message_add_account(MDB_txn *txn, MDB_dbi *dbis,
+    const char *inst_id, const char *account_id, const char *event,
+    const char *title, const char *body, uint64_t now_ms);
+
 /*
  * Queues one e-mail or SMS ("email" / "sms") to a clear-text recipient,
  * which is encrypted before it is stored.  Returns 0 or an error.

@@ -518,7 +518,7 @@ await test('R-NOTE-4 a new in-site message pops up with an unread badge', async 
         const el = document.querySelector('[data-testid=msg-badge]');
         return el.hidden || Number(el.textContent) < b;
     }, before);
-}, {todo: 'no message for a new account (welcome message is proposed in API-NEEDS.md)'});
+});
 
 await closePopups(true);
 
