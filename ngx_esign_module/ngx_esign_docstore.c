@@ -376,10 +376,11 @@ esign_kek_rotate_state(MDB_txn *txn, MDB_dbi *dbis,
 {
     int          rc, op;
     char         wb64[ESC_KEK_WRAP_MAX * 2];
-    size_t       n, wlen;
+    size_t       n, wlen, slen;
     json_t      *meta;
     uint8_t      dk[ESC_DOCENC_KEY_LEN], wrapped[ESC_KEK_WRAP_MAX];
-    uint32_t     current;
+    uint8_t     *sealed;
+    uint32_t     current, ver;
     MDB_val      k, v;
     MDB_cursor  *cur;
     json_error_t err;
@@ -399,6 +400,43 @@ esign_kek_rotate_state(MDB_txn *txn, MDB_dbi *dbis,
     for (op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
          op = MDB_NEXT)
     {
+        if (v.mv_size >= 4 && memcmp(v.mv_data, "ESE1", 4) == 0) {
+
+            /*
+             * A sealed envelope (a registration's licence): its data key
+             * is re-wrapped, the sealed body stays byte for byte.
+             */
+
+            if (esc_sealed_version(v.mv_data, v.mv_size, &ver) != 0) {
+                rc = -1;
+                break;
+            }
+
+            if (ver == current) {
+                continue;
+            }
+
+            if (esc_reseal(new_ring, v.mv_data, v.mv_size, &sealed, &slen)
+                != 0)
+            {
+                rc = -1;
+                break;
+            }
+
+            v.mv_data = sealed;
+            v.mv_size = slen;
+
+            rc = mdb_put(txn, dbis[ESIGN_DB_DOCUMENTS], &k, &v, 0);
+            free(sealed);
+
+            if (rc != 0) {
+                break;
+            }
+
+            n++;
+            continue;
+        }
+
         meta = json_loadb(v.mv_data, v.mv_size, 0, &err);
         if (meta == NULL) {
             rc = MDB_CORRUPTED;

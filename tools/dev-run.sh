@@ -32,10 +32,7 @@ fi
 
 if [ ! -f "$var/keys/kek" ]; then
     echo "creating the key-encryption key"
-    printf '# esign key-encryption keys; newest last; keep secret\n' \
-        > "$var/keys/kek.tmp"
-    printf 'kek v1 %s\n' "$(openssl rand -hex 32)" >> "$var/keys/kek.tmp"
-    mv "$var/keys/kek.tmp" "$var/keys/kek"
+    "$ctl" kek create "$var/keys/kek"
 fi
 
 /usr/sbin/nginx -p "$var/" -c "$top/conf/dev.conf" -e "$var/logs/error.log" &

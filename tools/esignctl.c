@@ -9,6 +9,11 @@
  *         creates the platform CA now (else the first approval does)
  *     esignctl -d DATA ca show
  *         prints the CA certificate (PEM)
+ *     esignctl kek create KEKFILE
+ *         creates a new key-encryption key file (mode 0600, version 1)
+ *     esignctl -d DATA -k KEKFILE kek rotate
+ *         adds a KEK version and re-wraps every stored document key under
+ *         it, in one transaction; document bodies are not touched
  */
 
 #include <ctype.h>
@@ -25,6 +30,7 @@
 #include "ngx_esign_db.h"
 #include "ngx_esign_audit.h"
 #include "ngx_esign_pki.h"
+#include "ngx_esign_docstore.h"
 
 #include "esc_kek.h"
 #include "esc_password.h"
@@ -44,7 +50,9 @@ usage(void)
     fprintf(stderr,
         "usage: esignctl -d DATA operator add USERNAME [--password PW]\n"
         "       esignctl -d DATA -k KEKFILE [-s SITE] ca init\n"
-        "       esignctl -d DATA ca show\n");
+        "       esignctl -d DATA ca show\n"
+        "       esignctl kek create KEKFILE\n"
+        "       esignctl -d DATA -k KEKFILE kek rotate\n");
     exit(2);
 }
 
@@ -271,6 +279,71 @@ ca_cmd(int init)
 }
 
 
+/*
+ * R-ARCH-4: a new KEK version, and every file key re-wrapped under it.  The
+ * key file keeps the old versions, so a failure after the file changed
+ * leaves everything readable and a second run finishes the job.
+ */
+static int
+kek_rotate(void)
+{
+    int              rc;
+    size_t           n;
+    MDB_env         *env;
+    MDB_txn         *txn;
+    uint32_t         ver;
+    esc_kek_ring_t  *ring;
+    MDB_dbi          dbis[ESIGN_DB_COUNT];
+
+    if (kek_file == NULL) {
+        usage();
+    }
+
+    rc = esc_kek_file_rotate(kek_file, &ver);
+    if (rc != 0) {
+        fprintf(stderr, "esignctl: cannot rotate %s: %s\n", kek_file,
+                esc_crypto_strerror(rc));
+        return 1;
+    }
+
+    rc = esc_kek_load(kek_file, &ring);
+    if (rc != 0) {
+        fprintf(stderr, "esignctl: cannot load %s: %s\n", kek_file,
+                esc_crypto_strerror(rc));
+        return 1;
+    }
+
+    if (open_env(&env, &txn, dbis, 0) != 0) {
+        esc_kek_free(ring);
+        return 1;
+    }
+
+    n = 0;
+    rc = esign_kek_rotate_state(txn, dbis, NULL, ring, &n);
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    mdb_env_close(env);
+    esc_kek_free(ring);
+
+    if (rc != 0) {
+        fprintf(stderr, "esignctl: re-wrapping failed (%d); the key file "
+                "keeps every version, nothing is lost: run again\n", rc);
+        return 1;
+    }
+
+    printf("KEK version %u is current; %zu document keys re-wrapped; "
+           "reload nginx (nginx -s reload)\n", (unsigned) ver, n);
+
+    return 0;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -300,8 +373,26 @@ main(int argc, char **argv)
         i += 2;
     }
 
+    if (i + 2 < argc + 0 && strcmp(argv[i], "kek") == 0
+        && strcmp(argv[i + 1], "create") == 0 && i + 3 == argc)
+    {
+        if (esc_kek_file_create(argv[i + 2]) != 0) {
+            fprintf(stderr, "esignctl: cannot create %s (it must not "
+                    "exist yet)\n", argv[i + 2]);
+            return 1;
+        }
+
+        return 0;
+    }
+
     if (data_dir == NULL || i >= argc) {
         usage();
+    }
+
+    if (strcmp(argv[i], "kek") == 0 && i + 2 == argc
+        && strcmp(argv[i + 1], "rotate") == 0)
+    {
+        return kek_rotate();
     }
 
     if (strcmp(argv[i], "operator") == 0 && i + 2 < argc
