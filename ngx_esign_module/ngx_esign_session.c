@@ -22,6 +22,7 @@ typedef struct {
     uint64_t                   now;
     uint64_t                   idle;
     uint64_t                   absolute;
+    int                        slide;
     ngx_esign_session_rec_t    rec;
     int                        rc;
 } ngx_esign_session_task_t;
@@ -40,6 +41,7 @@ static ngx_int_t ngx_esign_session_finish(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx, int rc, ngx_esign_session_rec_t *rec,
     ngx_uint_t async);
 static ngx_int_t ngx_esign_session_sent(ngx_int_t rc, ngx_esign_ctx_t *ctx);
+static ngx_uint_t ngx_esign_session_slides(ngx_http_request_t *r);
 static void ngx_esign_session_touch_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_esign_session_touch_done(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx);
@@ -282,6 +284,7 @@ ngx_esign_session_authenticate(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
         st->now = ngx_esign_wall_ms();
         st->idle = emcf->idle_timeout;
         st->absolute = emcf->absolute_timeout;
+        st->slide = ngx_esign_session_slides(r);
 
         if (ngx_esign_task_post(r, ctx, ngx_esign_session_touch_run, st,
                                 ngx_esign_session_touch_done)
@@ -298,7 +301,7 @@ ngx_esign_session_authenticate(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
 
     rc = ngx_esign_shm_touch(emcf->session_zone, hash, ngx_esign_wall_ms(),
                              emcf->idle_timeout, emcf->absolute_timeout,
-                             &rec);
+                             ngx_esign_session_slides(r), &rec);
 
     return ngx_esign_session_sent(ngx_esign_session_finish(r, ctx, rc, &rec,
                                                            0),
@@ -322,13 +325,53 @@ ngx_esign_session_sent(ngx_int_t rc, ngx_esign_ctx_t *ctx)
 }
 
 
+/*
+ * R-AUTH-1: the admin page's background polls (message count) say
+ * "X-Esign-Background: 1" and must not keep an idle session alive; every
+ * other authenticated request slides the idle limit.
+ */
+static ngx_uint_t
+ngx_esign_session_slides(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("X-Esign-Background") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Esign-Background",
+                               h[i].key.len) == 0
+            && h[i].value.len == 1 && h[i].value.data[0] == '1')
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static void
 ngx_esign_session_touch_run(void *data, ngx_log_t *log)
 {
     ngx_esign_session_task_t  *st = data;
 
     st->rc = ngx_esign_redis_touch(&st->redis, st->hash, st->now, st->idle,
-                                   st->absolute, &st->rec);
+                                   st->absolute, st->slide, &st->rec);
 }
 
 

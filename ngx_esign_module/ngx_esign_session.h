@@ -75,7 +75,7 @@ ngx_int_t ngx_esign_shm_put(ngx_shm_zone_t *zone,
     ngx_esign_session_rec_t *rec);
 ngx_int_t ngx_esign_shm_touch(ngx_shm_zone_t *zone, u_char hash[32],
     uint64_t now, uint64_t idle, uint64_t absolute,
-    ngx_esign_session_rec_t *out);
+    ngx_uint_t slide, ngx_esign_session_rec_t *out);
 void ngx_esign_shm_delete(ngx_shm_zone_t *zone, u_char hash[32]);
 void ngx_esign_shm_kill(ngx_shm_zone_t *zone, ngx_uint_t by_institution,
     ngx_str_t *id);
@@ -87,7 +87,7 @@ int ngx_esign_redis_put(ngx_esign_redis_conf_t *rc,
     ngx_esign_session_rec_t *rec, uint64_t idle);
 int ngx_esign_redis_touch(ngx_esign_redis_conf_t *rc, u_char hash[32],
     uint64_t now, uint64_t idle, uint64_t absolute,
-    ngx_esign_session_rec_t *out);
+    int slide, ngx_esign_session_rec_t *out);
 int ngx_esign_redis_delete(ngx_esign_redis_conf_t *rc, u_char hash[32]);
 int ngx_esign_redis_kill(ngx_esign_redis_conf_t *rc,
     ngx_uint_t by_institution, const char *id, uint64_t now,

@@ -217,7 +217,7 @@ ngx_esign_redis_put(ngx_esign_redis_conf_t *rc, ngx_esign_session_rec_t *rec,
 
 int
 ngx_esign_redis_touch(ngx_esign_redis_conf_t *rc, u_char hash[32],
-    uint64_t now, uint64_t idle, uint64_t absolute,
+    uint64_t now, uint64_t idle, uint64_t absolute, int slide,
     ngx_esign_session_rec_t *out)
 {
     int          dead;
@@ -279,6 +279,11 @@ ngx_esign_redis_touch(ngx_esign_redis_conf_t *rc, u_char hash[32],
         }
 
         return NGX_ESIGN_SESS_EXPIRED;
+    }
+
+    if (!slide) {
+        /* a background poll: alive, but the idle limit is not moved */
+        return NGX_ESIGN_SESS_OK;
     }
 
     if (now > out->last_seen) {

@@ -361,7 +361,8 @@ ngx_esign_shm_put(ngx_shm_zone_t *zone, ngx_esign_session_rec_t *rec)
  */
 ngx_int_t
 ngx_esign_shm_touch(ngx_shm_zone_t *zone, u_char hash[32], uint64_t now,
-    uint64_t idle, uint64_t absolute, ngx_esign_session_rec_t *out)
+    uint64_t idle, uint64_t absolute, ngx_uint_t slide,
+    ngx_esign_session_rec_t *out)
 {
     ngx_rbtree_node_t        *node;
     ngx_esign_shm_ctx_t      *c, cc;
@@ -386,7 +387,7 @@ ngx_esign_shm_touch(ngx_shm_zone_t *zone, u_char hash[32], uint64_t now,
         return NGX_ESIGN_SESS_EXPIRED;
     }
 
-    if (now > s->rec.last_seen) {
+    if (slide && now > s->rec.last_seen) {
         s->rec.last_seen = now;
     }
 
