@@ -19,6 +19,20 @@ my $p = platform($t, 2);
 my ($a, $b) = @{ $p->{insts} };
 
 my $old = upload($a->{c}, tag => 'before-rotation');
+
+# R-ARCH-4: the document never touches the disk in plaintext, neither in
+# the data directory nor as a request-body temp file
+my ($marker) = $old->{bytes} =~ /(% contract before-rotation [^\n]+)/;
+ok(length($marker // '') > 20, 'the uploaded PDF carries a unique marker');
+my @hits;
+for my $sub ('data', 'tmp') {
+    for my $f (split /\n/, `find ${\ $t->dir}/$sub -type f`) {
+        my $body = EsignNginx::read_file($f);
+        push @hits, $f if index($body, $marker) >= 0;
+    }
+}
+is_deeply(\@hits, [], 'R-ARCH-4 no file under data/ or tmp/ holds the '
+                      . 'document in plaintext');
 my $kek = $t->dir . '/keys/kek';
 
 my ($rc, $out) = $t->esignctl('-d', $t->data, '-k', $kek, 'kek', 'rotate');
