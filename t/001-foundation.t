@@ -76,6 +76,24 @@ if ($r->{status} == 200) {
     my $e = $c->get('/admin/', headers => { 'if-none-match' =>
                                             $r->{headers}{etag} });
     is($e->{status}, 304, 'ETag revalidation answers 304');
+    is($r->{headers}{'cache-control'}, 'no-cache',
+       'the page itself is revalidated');
+    my ($asset) = $r->{content} =~ m{src="\./(js/app\.js\?v=[0-9a-f]{16})"};
+    ok($asset, 'the page names its script with a content hash');
+    my $a = $c->get("/admin/$asset");
+    is($a->{status}, 200, 'the hashed asset is served');
+    like($a->{headers}{'cache-control'} // '', qr/max-age=31536000/,
+         'a hashed asset is cached for a year');
+    my $u = $c->get('/admin/js/app.js?v=0000000000000000');
+    is($u->{headers}{'cache-control'}, 'no-cache',
+       'a wrong hash is not cached long');
+    for my $path ('/admin/../../etc/passwd', '/admin/%2e%2e/%2e%2e/etc/passwd',
+                  '/admin/js/../../../etc/passwd') {
+        my $x = $c->get($path);
+        ok($x->{status} == 400 || $x->{status} == 404,
+           "R-SEC-1 traversal refused: $path ($x->{status})");
+        unlike($x->{content} // '', qr/root:/, '... and nothing leaked');
+    }
 } else {
     fail('admin page served');
 }

@@ -19,6 +19,26 @@ tmp=$out.tmp
            -o -name '*.png' -o -name '*.ico' -o -name '*.txt' \) \
         -not -path './node_modules/*' -not -path './tests/*' \
         -not -path './dev/*' | LC_ALL=C sort) || files=""
+    # HTML pages name the other files with their content hash (?v=), which
+    # the module answers with a year of caching; the rest revalidates.
+    stage=$(mktemp -d)
+    trap 'rm -rf "$stage"' EXIT
+    sedargs=""
+    for f in $files; do
+        case "$f" in *.html) continue ;; esac
+        h=$(sha256sum "$src/$f" | cut -c1-16)
+        p=$(printf '%s' "$f" | sed 's/[.[\*^$/]/\\&/g')
+        sedargs="$sedargs -e s/\"$p\"/\"$p?v=$h\"/g"
+    done
+    for f in $files; do
+        mkdir -p "$stage/$(dirname "$f")"
+        case "$f" in
+        *.html) sed $sedargs "$src/$f" > "$stage/$f" ;;
+        *)      cp "$src/$f" "$stage/$f" ;;
+        esac
+    done
+    src=$stage
+
     for f in $files; do
         echo "static const unsigned char ngx_esign_asset_$n[] = {"
         od -An -v -tx1 "$src/$f" | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'
