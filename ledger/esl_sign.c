@@ -85,9 +85,9 @@ key_setup(EVP_PKEY *pkey, const char *name, char *oname,
 int
 esl_signer_load_pem(const char *path, const char *key_name, esl_signer **out)
 {
-    esl_signer  *s;
-    BIO         *bio;
-    int          rc;
+    BIO       *bio;
+    EVP_PKEY  *pkey;
+    int        rc;
 
     if (path == NULL || out == NULL || !esl__keyname_ok(key_name)) {
         return ESL_EINVAL;
@@ -96,27 +96,16 @@ esl_signer_load_pem(const char *path, const char *key_name, esl_signer **out)
     if (bio == NULL) {
         return ESL_EIO;
     }
-    s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        BIO_free(bio);
-        return ESL_ENOMEM;
-    }
     /* No passphrase callback: an encrypted key fails instead of
      * prompting on a server's terminal. */
-    s->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *) "");
+    pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *) "");
     BIO_free(bio);
-    if (s->pkey == NULL) {
-        free(s);
+    if (pkey == NULL) {
         return ESL_ECRYPTO;
     }
-    rc = key_setup(s->pkey, key_name, s->name, s->pub, s->keyid,
-                   s->cosig_keyid, &s->sm3);
-    if (rc != ESL_OK) {
-        esl_signer_free(s);
-        return rc;
-    }
-    *out = s;
-    return ESL_OK;
+    rc = esl_signer_from_pkey(pkey, key_name, out);
+    EVP_PKEY_free(pkey);
+    return rc;
 }
 
 

@@ -295,60 +295,15 @@ esign_link_open(const char *token, size_t len, uint64_t now_ms, char *kind,
 /* Messages ------------------------------------------------------------- */
 
 
-int
-esign_message_add(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
-    int admins_only, const char *event, const char *object_type,
-    const char *object_id, const char *title, const char *body,
-    uint64_t now_ms)
-{
-    int      rc;
-    char     id[ESIGN_MSG_ID_LEN + 1], key[ESIGN_KEY_MAX], at[32];
-    json_t  *msg;
-
-    if (esign_time_id(now_ms, id) != 0) {
-        return EIO;
-    }
-
-    if ((size_t) snprintf(key, sizeof(key), "%s/m/%s", inst_id, id)
-        >= sizeof(key))
-    {
-        return EINVAL;
-    }
-
-    esign_notify_time(now_ms, at);
-
-    msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:s?}",
-                    "id", id, "institution_id", inst_id,
-                    "audience", admins_only ? "admins" : "institution",
-                    "event", event, "title", title, "created_at", at,
-                    "body", body, "object_type", object_type);
-    if (msg == NULL) {
-        return ENOMEM;
-    }
-
-    if (object_id != NULL
-        && json_object_set_new(msg, "object_id", json_string(object_id))
-           != 0)
-    {
-        json_decref(msg);
-        return ENOMEM;
-    }
-
-    rc = esign_db_put_json(txn, dbis[ESIGN_DB_MESSAGES], key, strlen(key),
-                           msg, MDB_NOOVERWRITE);
-    json_decref(msg);
-
-    return rc;
-}
-
-
 /*
- * A message for one account only (e.g. the welcome of a new account):
- * audience "account" with the account's ID; visible to that account alone.
+ * Stores one in-site message of inst_id for an audience: "institution"
+ * (every account), "admins" (the administrator) or "account" (account_id
+ * alone).
  */
-int
-esign_message_add_account(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
-    const char *account_id, const char *event, const char *title,
+static int
+esign_message_put(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
+    const char *audience, const char *account_id, const char *event,
+    const char *object_type, const char *object_id, const char *title,
     const char *body, uint64_t now_ms)
 {
     int      rc;
@@ -367,11 +322,12 @@ esign_message_add_account(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
 
     esign_notify_time(now_ms, at);
 
-    msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+    msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?}",
                     "id", id, "institution_id", inst_id,
-                    "audience", "account", "account_id", account_id,
-                    "event", event, "title", title, "created_at", at,
-                    "body", body);
+                    "audience", audience, "event", event, "title", title,
+                    "created_at", at, "body", body,
+                    "object_type", object_type, "object_id", object_id,
+                    "account_id", account_id);
     if (msg == NULL) {
         return ENOMEM;
     }
@@ -381,6 +337,30 @@ esign_message_add_account(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
     json_decref(msg);
 
     return rc;
+}
+
+
+int
+esign_message_add(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
+    int admins_only, const char *event, const char *object_type,
+    const char *object_id, const char *title, const char *body,
+    uint64_t now_ms)
+{
+    return esign_message_put(txn, dbis, inst_id,
+                             admins_only ? "admins" : "institution", NULL,
+                             event, object_type, object_id, title, body,
+                             now_ms);
+}
+
+
+/* A message for one account only (e.g. the welcome of a new account). */
+int
+esign_message_add_account(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
+    const char *account_id, const char *event, const char *title,
+    const char *body, uint64_t now_ms)
+{
+    return esign_message_put(txn, dbis, inst_id, "account", account_id,
+                             event, NULL, NULL, title, body, now_ms);
 }
 
 
