@@ -610,16 +610,14 @@ ngx_esign_api_session_get(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
     }
 
     if (rec->role == NGX_ESIGN_ROLE_OPERATOR) {
-        rc = esign_db_get_json(txn,
-                               ngx_esign_store_dbi(r, ESIGN_DB_OPERATORS),
-                               rec->account_id, ngx_strlen(rec->account_id),
-                               &acct);
+        rc = ngx_esign_session_get_json(r, txn, ESIGN_DB_OPERATORS,
+                                        rec->account_id, &acct);
 
     } else {
         ngx_snprintf((u_char *) key, sizeof(key), "%s/%s%Z",
                      rec->institution_id, rec->account_id);
-        rc = esign_db_get_json(txn, ngx_esign_store_dbi(r, ESIGN_DB_ACCOUNTS),
-                               key, ngx_strlen(key), &acct);
+        rc = ngx_esign_session_get_json(r, txn, ESIGN_DB_ACCOUNTS, key,
+                                        &acct);
     }
 
     mdb_txn_abort(txn);

@@ -9,11 +9,28 @@
 #include "ngx_esign_session.h"
 #include "ngx_esign_auth.h"
 #include "ngx_esign_pki.h"
+#include "ngx_esign_db.h"
 
 #include <openssl/crypto.h>
 
 #include "esc_codec.h"
 #include "esc_rand.h"
+
+
+#define NGX_ESIGN_JCACHE_SIZE     256
+#define NGX_ESIGN_JCACHE_KEY      (2 * NGX_ESIGN_REC_ID_MAX + 2)
+#define NGX_ESIGN_JCACHE_VAL_MAX  65536
+
+
+/* one worker's last parse of a record: its key, its bytes, the object */
+typedef struct {
+    ngx_uint_t                 db;
+    size_t                     klen;
+    u_char                     key[NGX_ESIGN_JCACHE_KEY];
+    size_t                     vlen;
+    u_char                    *val;
+    json_t                    *json;
+} ngx_esign_jcache_t;
 
 
 typedef struct {
@@ -49,6 +66,13 @@ static void ngx_esign_session_kill(ngx_http_request_t *r,
     ngx_uint_t by_institution, ngx_str_t *id);
 static void ngx_esign_kill_run(void *data, ngx_log_t *log);
 static void ngx_esign_kill_done(ngx_event_t *ev);
+static ngx_int_t ngx_esign_session_load_actor(ngx_http_request_t *r,
+    ngx_esign_ctx_t *ctx, ngx_esign_session_rec_t *rec);
+static ngx_int_t ngx_esign_session_copy(ngx_http_request_t *r, json_t *rec,
+    const char *key, ngx_str_t *out);
+
+
+static ngx_esign_jcache_t  ngx_esign_jcache[NGX_ESIGN_JCACHE_SIZE];
 
 
 uint64_t
@@ -429,7 +453,7 @@ ngx_esign_session_finish(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
      * the session here whatever the store says.
      */
 
-    rc = ngx_esign_auth_load_actor(r, ctx, copy);
+    rc = ngx_esign_session_load_actor(r, ctx, copy);
 
     if (rc == NGX_ERROR) {
         return ngx_esign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -599,4 +623,229 @@ static void
 ngx_esign_kill_done(ngx_event_t *ev)
 {
     ngx_free(ev->data);
+}
+
+
+int
+ngx_esign_session_get_json(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_uint_t db, const char *key, json_t **out)
+{
+    int                  rc;
+    size_t               klen;
+    u_char              *val;
+    MDB_val              k, v;
+    json_t              *json;
+    json_error_t         err;
+    ngx_esign_jcache_t  *e;
+
+    klen = ngx_strlen(key);
+    k.mv_data = (void *) key;
+    k.mv_size = klen;
+
+    rc = mdb_get(txn, ngx_esign_store_dbi(r, db), &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    e = NULL;
+
+    if (klen <= NGX_ESIGN_JCACHE_KEY) {
+        e = &ngx_esign_jcache[(ngx_crc32_short((u_char *) key, klen) ^ db)
+                              % NGX_ESIGN_JCACHE_SIZE];
+
+        /* the record's current bytes, compared in full with the last parse */
+
+        if (e->json != NULL && e->db == db && e->klen == klen
+            && ngx_memcmp(e->key, key, klen) == 0
+            && e->vlen == v.mv_size
+            && ngx_memcmp(e->val, v.mv_data, v.mv_size) == 0)
+        {
+            *out = json_incref(e->json);
+            return 0;
+        }
+    }
+
+    json = json_loadb(v.mv_data, v.mv_size, 0, &err);
+    if (json == NULL) {
+        return MDB_CORRUPTED;
+    }
+
+    if (e != NULL && v.mv_size <= NGX_ESIGN_JCACHE_VAL_MAX) {
+        val = ngx_alloc(v.mv_size ? v.mv_size : 1, r->connection->log);
+
+        if (val != NULL) {
+            if (e->json != NULL) {
+                json_decref(e->json);
+                ngx_free(e->val);
+            }
+
+            ngx_memcpy(val, v.mv_data, v.mv_size);
+            ngx_memcpy(e->key, key, klen);
+            e->db = db;
+            e->klen = klen;
+            e->val = val;
+            e->vlen = v.mv_size;
+            e->json = json_incref(json);
+        }
+    }
+
+    *out = json;
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_esign_session_copy(ngx_http_request_t *r, json_t *rec, const char *key,
+    ngx_str_t *out)
+{
+    json_t  *v;
+
+    v = json_object_get(rec, key);
+
+    if (v == NULL || !json_is_string(v)) {
+        out->len = 0;
+        out->data = (u_char *) "";
+        return NGX_OK;
+    }
+
+    out->len = json_string_length(v);
+    out->data = (u_char *) ngx_esign_pstrdup(r->pool, json_string_value(v),
+                                             out->len);
+
+    return out->data != NULL ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * ngx_esign_auth_load_actor() with the records fetched through
+ * ngx_esign_session_get_json(): the account and institution are still
+ * read from LMDB on every request and the same checks decide (disabled
+ * account, institution not active or deregistering: NGX_DECLINED); only
+ * the JSON parse of unchanged bytes is skipped.
+ */
+static ngx_int_t
+ngx_esign_session_load_actor(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
+    ngx_esign_session_rec_t *rec)
+{
+    int                 rc;
+    char                key[2 * NGX_ESIGN_REC_ID_MAX + 2];
+    json_t             *acct, *inst;
+    MDB_txn            *txn;
+    ngx_int_t           res;
+    ngx_uint_t          tier, perms;
+    const char         *status, *role;
+    ngx_esign_actor_t  *a;
+
+    txn = ngx_esign_store_read(r);
+    if (txn == NULL) {
+        return NGX_ERROR;
+    }
+
+    acct = NULL;
+    inst = NULL;
+    res = NGX_DECLINED;
+
+    if (rec->role == NGX_ESIGN_ROLE_OPERATOR) {
+        rc = ngx_esign_session_get_json(r, txn, ESIGN_DB_OPERATORS,
+                                        rec->account_id, &acct);
+
+    } else {
+        ngx_snprintf((u_char *) key, sizeof(key), "%s/%s%Z",
+                     rec->institution_id, rec->account_id);
+
+        rc = ngx_esign_session_get_json(r, txn, ESIGN_DB_ACCOUNTS, key,
+                                        &acct);
+
+        if (rc == 0) {
+            rc = ngx_esign_session_get_json(r, txn, ESIGN_DB_INSTITUTIONS,
+                                            rec->institution_id, &inst);
+        }
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc != 0) {
+        res = (rc == MDB_NOTFOUND) ? NGX_DECLINED : NGX_ERROR;
+        goto done;
+    }
+
+    if (json_is_true(json_object_get(acct, "disabled"))) {
+        goto done;
+    }
+
+    if (inst != NULL) {
+        status = json_string_value(json_object_get(inst, "status"));
+
+        if (status == NULL
+            || (ngx_strcmp(status, "active") != 0
+                && ngx_strcmp(status, "deregistering") != 0))
+        {
+            goto done;
+        }
+    }
+
+    a = ngx_pcalloc(r->pool, sizeof(ngx_esign_actor_t));
+    if (a == NULL) {
+        res = NGX_ERROR;
+        goto done;
+    }
+
+    a->role = rec->role;
+
+    if (rec->role != NGX_ESIGN_ROLE_OPERATOR) {
+        role = json_string_value(json_object_get(acct, "role"));
+        a->role = (role != NULL && ngx_strcmp(role, "institution_admin") == 0)
+                  ? NGX_ESIGN_ROLE_INST_ADMIN : NGX_ESIGN_ROLE_ACCOUNT;
+    }
+
+    if (ngx_esign_session_copy(r, acct, "id", &a->account_id) != NGX_OK
+        || ngx_esign_session_copy(r, acct, "username", &a->username)
+           != NGX_OK
+        || ngx_esign_session_copy(r, acct, "department", &a->department)
+           != NGX_OK)
+    {
+        res = NGX_ERROR;
+        goto done;
+    }
+
+    if (inst != NULL
+        && ngx_esign_session_copy(r, inst, "id", &a->institution_id)
+           != NGX_OK)
+    {
+        res = NGX_ERROR;
+        goto done;
+    }
+
+    tier = ESC_TIER_TOP_ADMIN;
+    (void) ngx_esign_tier_parse(json_string_value(json_object_get(acct,
+                                                                  "tier")),
+                                &tier);
+    perms = 0;
+    (void) ngx_esign_perms_parse(json_object_get(acct, "permissions"),
+                                 &perms);
+
+    if (a->role == NGX_ESIGN_ROLE_INST_ADMIN) {
+        tier = ESC_TIER_TOP_ADMIN;
+        perms = ESC_PERM_ALL;
+    }
+
+    a->tier = tier;
+    a->permissions = perms;
+    ngx_memcpy(a->session_hash, rec->hash, 32);
+
+    ctx->actor = a;
+    res = NGX_OK;
+
+done:
+
+    if (acct != NULL) {
+        json_decref(acct);
+    }
+
+    if (inst != NULL) {
+        json_decref(inst);
+    }
+
+    return res;
 }

@@ -63,6 +63,16 @@ ngx_int_t ngx_esign_session_store_shm(ngx_http_request_t *r,
     ngx_esign_session_rec_t *rec);
 void ngx_esign_session_delete_shm(ngx_http_request_t *r, u_char hash[32]);
 ngx_esign_session_rec_t *ngx_esign_session_current(ngx_http_request_t *r);
+
+/*
+ * Per-request lookups of the account (and institution) records: the LMDB
+ * value is read every time, but it is parsed only when its bytes differ
+ * from the last parse of the same key in this worker.  *out is a new
+ * reference to a READ-ONLY object (the caller decrefs it).  Returns 0,
+ * MDB_NOTFOUND or another LMDB error.
+ */
+int ngx_esign_session_get_json(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_uint_t db, const char *key, json_t **out);
 ngx_int_t ngx_esign_session_unavailable(ngx_http_request_t *r);
 void ngx_esign_session_kill_institution(ngx_http_request_t *r,
     ngx_str_t *inst_id);
