@@ -594,10 +594,10 @@ static ngx_int_t
 ngx_esign_api_session_get(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
 {
     int                       rc;
+    u_char                   *p, *body;
     char                      at[32], key[2 * NGX_ESIGN_REC_ID_MAX + 2];
-    json_t                   *acct, *doc;
     MDB_txn                  *txn;
-    ngx_int_t                 res;
+    ngx_str_t                 doc;
     ngx_esign_main_conf_t    *emcf;
     ngx_esign_session_rec_t  *rec;
 
@@ -610,17 +610,21 @@ ngx_esign_api_session_get(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
     }
 
     if (rec->role == NGX_ESIGN_ROLE_OPERATOR) {
-        rc = ngx_esign_session_get_json(r, txn, ESIGN_DB_OPERATORS,
-                                        rec->account_id, &acct);
+        rc = ngx_esign_session_account_doc(r, txn, ESIGN_DB_OPERATORS,
+                                           rec->account_id, 1, &doc);
 
     } else {
         ngx_snprintf((u_char *) key, sizeof(key), "%s/%s%Z",
                      rec->institution_id, rec->account_id);
-        rc = ngx_esign_session_get_json(r, txn, ESIGN_DB_ACCOUNTS, key,
-                                        &acct);
+        rc = ngx_esign_session_account_doc(r, txn, ESIGN_DB_ACCOUNTS, key, 0,
+                                           &doc);
     }
 
     mdb_txn_abort(txn);
+
+    if (rc == MDB_PANIC) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (rc != 0) {
         return ngx_esign_send_error(r, NGX_HTTP_UNAUTHORIZED,
@@ -628,24 +632,21 @@ ngx_esign_api_session_get(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
                                     "the session has ended");
     }
 
-    ngx_esign_json_pool(r->pool, acct);
-
-    doc = ngx_esign_account_doc(acct, rec->role == NGX_ESIGN_ROLE_OPERATOR);
-    if (doc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     esign_rfc3339(rec->last_seen + emcf->idle_timeout, at);
 
-    doc = json_pack("{s:o,s:s}", "account", doc, "idle_expires_at", at);
-    if (doc == NULL) {
+    /* {"account":<doc>,"idle_expires_at":"<RFC 3339>"}: no parse, no dump */
+
+    body = ngx_pnalloc(r->pool,
+                       sizeof("{\"account\":,\"idle_expires_at\":\"\"}")
+                       + doc.len + sizeof(at));
+    if (body == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    res = ngx_esign_send_json(r, NGX_HTTP_OK, doc);
-    json_decref(doc);
+    p = ngx_sprintf(body, "{\"account\":%V,\"idle_expires_at\":\"%s\"}",
+                    &doc, at);
 
-    return res;
+    return ngx_esign_send_json_raw(r, NGX_HTTP_OK, body, p - body);
 }
 
 

@@ -5,6 +5,7 @@
 
 
 #include "ngx_esign.h"
+#include "ngx_esign_session.h"
 
 
 static void ngx_esign_json_cleanup(void *data);
@@ -155,28 +156,37 @@ ngx_esign_common_headers(ngx_http_request_t *r)
 ngx_int_t
 ngx_esign_send_json(ngx_http_request_t *r, ngx_uint_t status, json_t *json)
 {
-    char         *s;
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    char       *s;
+    ngx_int_t   rc;
 
     s = json_dumps(json, JSON_COMPACT);
     if (s == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    len = ngx_strlen(s);
+    rc = ngx_esign_send_json_raw(r, status, (u_char *) s, ngx_strlen(s));
+    free(s);
+
+    return rc;
+}
+
+
+/* Sends an already serialized JSON document (copied, "\n" appended). */
+ngx_int_t
+ngx_esign_send_json_raw(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *data, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     b = ngx_create_temp_buf(r->pool, len + 1);
     if (b == NULL) {
-        free(s);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last = ngx_cpymem(b->last, s, len);
+    b->last = ngx_cpymem(b->last, data, len);
     *b->last++ = '\n';
-    free(s);
 
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;

@@ -10,6 +10,7 @@
 #include "ngx_esign_auth.h"
 #include "ngx_esign_pki.h"
 #include "ngx_esign_db.h"
+#include "ngx_esign_verify.h"
 
 #include <openssl/crypto.h>
 
@@ -30,6 +31,8 @@ typedef struct {
     size_t                     vlen;
     u_char                    *val;
     json_t                    *json;
+    char                      *doc;          /* account document, malloc */
+    ngx_uint_t                 doc_op;
 } ngx_esign_jcache_t;
 
 
@@ -68,6 +71,8 @@ static void ngx_esign_kill_run(void *data, ngx_log_t *log);
 static void ngx_esign_kill_done(ngx_event_t *ev);
 static ngx_int_t ngx_esign_session_load_actor(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx, ngx_esign_session_rec_t *rec);
+static int ngx_esign_session_lookup(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_uint_t db, const char *key, json_t **out, ngx_esign_jcache_t **ep);
 static ngx_int_t ngx_esign_session_copy(ngx_http_request_t *r, json_t *rec,
     const char *key, ngx_str_t *out);
 
@@ -630,6 +635,74 @@ int
 ngx_esign_session_get_json(ngx_http_request_t *r, MDB_txn *txn,
     ngx_uint_t db, const char *key, json_t **out)
 {
+    ngx_esign_jcache_t  *e;
+
+    return ngx_esign_session_lookup(r, txn, db, key, out, &e);
+}
+
+
+int
+ngx_esign_session_account_doc(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_uint_t db, const char *key, ngx_uint_t operator, ngx_str_t *doc)
+{
+    int                  rc;
+    char                *s;
+    json_t              *json, *d;
+    ngx_esign_jcache_t  *e;
+
+    rc = ngx_esign_session_lookup(r, txn, db, key, &json, &e);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (e != NULL && e->doc != NULL && e->doc_op == operator) {
+        s = e->doc;
+
+    } else {
+        d = ngx_esign_account_doc(json, operator);
+        s = d ? json_dumps(d, JSON_COMPACT) : NULL;
+
+        if (d != NULL) {
+            json_decref(d);
+        }
+
+        if (s == NULL) {
+            json_decref(json);
+            return MDB_PANIC;
+        }
+
+        if (e != NULL) {
+            if (e->doc != NULL) {
+                free(e->doc);
+            }
+
+            e->doc = s;
+            e->doc_op = operator;
+        }
+    }
+
+    doc->len = ngx_strlen(s);
+    doc->data = ngx_pnalloc(r->pool, doc->len);
+
+    if (doc->data != NULL) {
+        ngx_memcpy(doc->data, s, doc->len);
+    }
+
+    if (e == NULL) {
+        free(s);
+    }
+
+    json_decref(json);
+
+    return doc->data != NULL ? 0 : MDB_PANIC;
+}
+
+
+/* *ep: the cache entry now holding the record, NULL when not cached */
+static int
+ngx_esign_session_lookup(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_uint_t db, const char *key, json_t **out, ngx_esign_jcache_t **ep)
+{
     int                  rc;
     size_t               klen;
     u_char              *val;
@@ -638,6 +711,7 @@ ngx_esign_session_get_json(ngx_http_request_t *r, MDB_txn *txn,
     json_error_t         err;
     ngx_esign_jcache_t  *e;
 
+    *ep = NULL;
     klen = ngx_strlen(key);
     k.mv_data = (void *) key;
     k.mv_size = klen;
@@ -661,6 +735,7 @@ ngx_esign_session_get_json(ngx_http_request_t *r, MDB_txn *txn,
             && ngx_memcmp(e->val, v.mv_data, v.mv_size) == 0)
         {
             *out = json_incref(e->json);
+            *ep = e;
             return 0;
         }
     }
@@ -679,6 +754,11 @@ ngx_esign_session_get_json(ngx_http_request_t *r, MDB_txn *txn,
                 ngx_free(e->val);
             }
 
+            if (e->doc != NULL) {
+                free(e->doc);
+                e->doc = NULL;
+            }
+
             ngx_memcpy(val, v.mv_data, v.mv_size);
             ngx_memcpy(e->key, key, klen);
             e->db = db;
@@ -686,6 +766,7 @@ ngx_esign_session_get_json(ngx_http_request_t *r, MDB_txn *txn,
             e->val = val;
             e->vlen = v.mv_size;
             e->json = json_incref(json);
+            *ep = e;
         }
     }
 

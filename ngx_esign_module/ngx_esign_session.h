@@ -73,6 +73,17 @@ ngx_esign_session_rec_t *ngx_esign_session_current(ngx_http_request_t *r);
  */
 int ngx_esign_session_get_json(ngx_http_request_t *r, MDB_txn *txn,
     ngx_uint_t db, const char *key, json_t **out);
+
+/*
+ * The account document of GET /session (ngx_esign_account_doc of the
+ * record, serialized) in r->pool; serialized once per parse of the record.
+ */
+int ngx_esign_session_account_doc(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_uint_t db, const char *key, ngx_uint_t operator, ngx_str_t *doc);
+
+/* ngx_esign_json.c: sends serialized JSON (copied, "\n" appended) */
+ngx_int_t ngx_esign_send_json_raw(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *data, size_t len);
 ngx_int_t ngx_esign_session_unavailable(ngx_http_request_t *r);
 void ngx_esign_session_kill_institution(ngx_http_request_t *r,
     ngx_str_t *inst_id);
