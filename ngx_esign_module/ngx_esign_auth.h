@@ -47,14 +47,6 @@ ngx_int_t ngx_esign_authorize(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
 /* Fills an esc_actor_t from ctx->actor (strings borrowed). */
 void ngx_esign_auth_actor(ngx_esign_actor_t *a, esc_actor_t *out);
 
-/*
- * Loads ctx->actor for a session from the state database: NGX_OK,
- * NGX_DECLINED (account gone or disabled, institution not active) or
- * NGX_ERROR.
- */
-ngx_int_t ngx_esign_auth_load_actor(ngx_http_request_t *r,
-    ngx_esign_ctx_t *ctx, ngx_esign_session_rec_t *rec);
-
 /* Names <-> bits of tiers and permissions. */
 ngx_int_t ngx_esign_tier_parse(const char *s, ngx_uint_t *tier);
 const char *ngx_esign_tier_name(ngx_uint_t tier);

@@ -553,7 +553,7 @@ ngx_esign_session_kill_account(ngx_http_request_t *r, ngx_str_t *account_id)
 /*
  * shm: the sessions go at once.  Redis: a "killed at" marker is written
  * from a pool thread, best effort; the marker only adds to the guarantee
- * of ngx_esign_auth_load_actor(), which refuses disabled accounts and
+ * of ngx_esign_session_load_actor(), which refuses disabled accounts and
  * inactive institutions on every request whatever the store holds.
  */
 static void
@@ -799,7 +799,7 @@ ngx_esign_session_copy(ngx_http_request_t *r, json_t *rec, const char *key,
 
 
 /*
- * ngx_esign_auth_load_actor() with the records fetched through
+ * Loads ctx->actor for a session, with the records fetched through
  * ngx_esign_session_get_json(): the account and institution are still
  * read from LMDB on every request and the same checks decide (disabled
  * account, institution not active or deregistering: NGX_DECLINED); only
