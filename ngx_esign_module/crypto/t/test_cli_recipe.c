@@ -248,6 +248,40 @@ main(void)
         EVP_PKEY_free(k2);
     }
 
+    /*
+     * intl, digest-only: the platform signs from the SHA-256 recorded at
+     * upload (esc_cms_sign_digest, signed attributes built by hand); the
+     * same `openssl cms -verify` recipe must accept it.
+     */
+    {
+        uint8_t  dg[ESC_CMS_DIGEST_LEN];
+
+        ok(esc_cms_digest(ESC_SUITE_INTL, doc, len, dg) == 0
+           && esc_cms_sign_digest(icert, ikey, dg, sizeof(dg), 0, &der,
+                                  &dlen) == 0
+           && esc_cms_der_to_pem(der, dlen, &pem, &plen) == 0
+           && put("sig-intl.pem", pem, plen) == 0,
+           "intl digest-only signature written");
+        free(der);
+        free(pem);
+
+        if (!ok(run("intl", "Verification successful") == 0,
+                "R-SIGN-8 intl recipe passes on a digest-only signature")) {
+            show("intl");
+        }
+
+        doc[7] ^= 0x01;
+        put("document", doc, len);
+        ok(run("intl", NULL) != 0, "... and fails on a tampered document");
+        doc[7] ^= 0x01;
+        put("document", doc, len);
+
+        /* a national CA does not vouch for an intl certificate */
+        put_cert("ca-intl.pem", ca);
+        ok(run("intl", NULL) != 0, "intl recipe fails against the wrong CA");
+        put_cert("ca-intl.pem", ica);
+    }
+
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) {
         tap_diag("cleanup failed");
