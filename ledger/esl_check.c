@@ -365,97 +365,85 @@ tile_push(tilewalk *tw, unsigned L, const unsigned char hash[ESL_H])
 
 
 /*
- * Index back-checks, batched: every entry's idempotency key and leaf hash
- * must point back to it.  Looking them up one entry at a time is a random
- * B-tree descent per entry (the leaf index is keyed by hash); IXCHUNK of
- * them sorted by key visit each index page once per chunk while it is in
- * the cache.  Memory stays bounded: one chunk, whatever the shard size.
+ * Index back-checks as multiset fingerprints: the shard's records in the
+ * leaf-hash index runs must be exactly {(leaf_i, sid, i)}, and its
+ * idempotency records exactly {(entry_id_i, i)}.  Both sides are summed
+ * with SipHash-2-4 under a key drawn for this check (a tamperer cannot
+ * aim for a collision without the key), plus counts.  This reads each
+ * index once in key order instead of looking every entry up: the leaf
+ * runs are sequential values, the idempotency records of a shard one key
+ * range.
  */
-#define IXCHUNK  4096
-
-typedef struct {
-    unsigned char  h[ESL_H];
-    uint64_t       i;
-} ixleaf;
-
-typedef struct {
-    unsigned char  len;
-    unsigned char  id[ESL_ENTRY_ID_MAX];
-    uint64_t       i;
-} ixidem;
-
-typedef struct {
-    size_t         n;
-    ixleaf         leaf[IXCHUNK];
-    ixidem         idem[IXCHUNK];
-    unsigned char  idem_skip[IXCHUNK];  /* entry did not decode */
-} ixchunk;
-
-
 static int
-ixleaf_cmp(const void *a, const void *b)
+idem_fp(MDB_txn *txn, esl__shard *sh, const uint64_t key[2], esl__fp *fp,
+    uint64_t *bad)
 {
-    return memcmp(((const ixleaf *) a)->h, ((const ixleaf *) b)->h, ESL_H);
+    MDB_cursor     *cur;
+    unsigned char   kb[4], rec[ESL_ENTRY_ID_MAX + 8];
+    MDB_val         k = { 4, kb }, v;
+    int             rc, op = MDB_SET_RANGE;
+    size_t          il;
+
+    memset(fp, 0, sizeof(*fp));
+    *bad = 0;
+    esl__put32(kb, sh->sid);
+    if ((rc = mdb_cursor_open(txn, sh->st->idem, &cur)) != 0) {
+        return esl__mdb_err(rc);
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size < 4 || esl__get32(k.mv_data) != sh->sid) {
+            break;
+        }
+        il = k.mv_size - 4;
+        if (il == 0 || il > ESL_ENTRY_ID_MAX || v.mv_size != 8) {
+            (*bad)++;
+            continue;
+        }
+        memcpy(rec, (unsigned char *) k.mv_data + 4, il);
+        memcpy(rec + il, v.mv_data, 8);
+        fp->sum += esl__siphash(key, rec, il + 8);
+        fp->n++;
+    }
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? ESL_OK : esl__mdb_err(rc);
 }
 
 
 static int
-ixidem_cmp(const void *a, const void *b)
+index_check(MDB_txn *txn, esl__shard *sh, const uint64_t key[2],
+    const esl__fp *leaf_e, const esl__fp *idem_e, report *r)
 {
-    const ixidem  *x = a, *y = b;
-    size_t         n = x->len < y->len ? x->len : y->len;
-    int            c = memcmp(x->id, y->id, n);
+    esl__fp   fp;
+    uint64_t  bad;
+    int       rc;
 
-    /* LMDB's default order: bytes, then the shorter key first */
-    return c ? c : (int) x->len - (int) y->len;
-}
-
-
-static void
-ix_flush(ixchunk *ix, MDB_txn *txn, esl__shard *sh, report *r, int *efaults)
-{
-    unsigned char  ik[4 + ESL_ENTRY_ID_MAX];
-    MDB_val        k, x;
-    size_t         j, m = 0;
-
-    /* drop the entries that did not decode (already reported) */
-    for (j = 0; j < ix->n; j++) {
-        if (!ix->idem_skip[j]) {
-            ix->idem[m++] = ix->idem[j];
-        }
+    if ((rc = esl__lidx_fp(txn, sh->st, sh->sid, key, &fp, &bad))
+        != ESL_OK)
+    {
+        return rc;
     }
-    qsort(ix->idem, m, sizeof(ixidem), ixidem_cmp);
-    esl__put32(ik, sh->sid);
-    for (j = 0; j < m; j++) {
-        memcpy(ik + 4, ix->idem[j].id, ix->idem[j].len);
-        k.mv_size = 4 + (size_t) ix->idem[j].len;
-        k.mv_data = ik;
-        if (mdb_get(txn, sh->st->idem, &k, &x) != 0 || x.mv_size != 8
-            || esl__get64(x.mv_data) != ix->idem[j].i)
-        {
-            if ((*efaults)++ < 20) {
-                fault(r, "entry %llu: idempotency index does not point "
-                         "to it", (unsigned long long) ix->idem[j].i);
-            }
-        }
+    if (bad != 0) {
+        fault(r, "leaf-hash index run %llu is malformed or not sorted",
+              (unsigned long long) bad);
     }
-    qsort(ix->leaf, ix->n, sizeof(ixleaf), ixleaf_cmp);
-    for (j = 0; j < ix->n; j++) {
-        k.mv_size = ESL_H;
-        k.mv_data = ix->leaf[j].h;
-        if (mdb_get(txn, sh->st->leaves, &k, &x) != 0 || x.mv_size != 12
-            || (esl__get32(x.mv_data) == sh->sid
-                && esl__get64((unsigned char *) x.mv_data + 4)
-                   != ix->leaf[j].i))
-        {
-            if ((*efaults)++ < 20) {
-                fault(r, "entry %llu: leaf-hash index missing or wrong "
-                         "(entry bytes changed?)",
-                      (unsigned long long) ix->leaf[j].i);
-            }
-        }
+    if (fp.n != leaf_e->n || fp.sum != leaf_e->sum) {
+        fault(r, "leaf-hash index does not match the entries (%llu "
+                 "records for %llu entries%s)", (unsigned long long) fp.n,
+              (unsigned long long) leaf_e->n,
+              fp.n == leaf_e->n ? ", contents differ" : "");
     }
-    ix->n = 0;
+    if ((rc = idem_fp(txn, sh, key, &fp, &bad)) != ESL_OK) {
+        return rc;
+    }
+    if (bad != 0 || fp.n != idem_e->n || fp.sum != idem_e->sum) {
+        fault(r, "idempotency index does not match the entries (%llu "
+                 "records for %llu decodable entries, %llu malformed%s)",
+              (unsigned long long) fp.n, (unsigned long long) idem_e->n,
+              (unsigned long long) bad,
+              fp.n == idem_e->n ? ", contents differ" : "");
+    }
+    return ESL_OK;
 }
 
 
@@ -466,8 +454,10 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     esl_hasher      h;
     esl__tctx       t = { txn, sh->st, sh->sid };
     tilewalk       *tw;
-    ixchunk        *ix;
     esl_checkpoint  cp;
+    esl__fp         lfp = { 0, 0 }, ifp = { 0, 0 };
+    uint64_t        fkey[2];
+    unsigned char   rec[ESL_ENTRY_ID_MAX + 8];
     esl_entry       e;
     MDB_cursor     *cur = NULL;
     unsigned char   kb[4 + ESL_ENTRY_ID_MAX], leaf[ESL_H], prev[ESL_H];
@@ -480,20 +470,19 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     if ((rc = esl__hasher_init(&h, l->md)) != ESL_OK) {
         return rc;
     }
+    if ((rc = esl__fp_key(fkey)) != ESL_OK) {
+        esl__hasher_fini(&h);
+        return rc;
+    }
     tw = calloc(1, sizeof(*tw));
-    ix = malloc(sizeof(*ix));
-    if (tw == NULL || ix == NULL
-        || (tw->exp = malloc(esl__tile_len(256))) == NULL)
-    {
+    if (tw == NULL || (tw->exp = malloc(esl__tile_len(256))) == NULL) {
         free(tw);
-        free(ix);
         esl__hasher_fini(&h);
         return ESL_ENOMEM;
     }
     tw->h = &h;
     tw->t = &t;
     tw->r = r;
-    ix->n = 0;
 
     /* 1. entries: contiguous, canonical, indexed, hashed into tiles */
     if ((mrc = mdb_cursor_open(txn, sh->st->entries, &cur)) != 0) {
@@ -510,7 +499,6 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
             || esl__get64((unsigned char *) k.mv_data + 4) != i)
         {
             fault(r, "entry %llu missing", (unsigned long long) i);
-            ix_flush(ix, txn, sh, r, &efaults);
             rc = ESL_OK;
             goto blocks;        /* the tree cannot be rebuilt past a gap */
         }
@@ -526,29 +514,26 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
                 fault(r, "entry %llu is not a canonical entry",
                       (unsigned long long) i);
             }
-            ix->idem_skip[ix->n] = 1;
         } else {
-            ix->idem_skip[ix->n] = 0;
-            ix->idem[ix->n].len = (unsigned char) e.entry_id_len;
-            memcpy(ix->idem[ix->n].id, e.entry_id, e.entry_id_len);
+            memcpy(rec, e.entry_id, e.entry_id_len);
+            esl__put64(rec + e.entry_id_len, i);
+            ifp.sum += esl__siphash(fkey, rec, e.entry_id_len + 8);
+            ifp.n++;
         }
-        /* the index look-ups are batched and done in key order */
-        memcpy(ix->leaf[ix->n].h, leaf, ESL_H);
-        ix->leaf[ix->n].i = i;
-        ix->idem[ix->n].i = i;
-        if (++ix->n == IXCHUNK) {
-            ix_flush(ix, txn, sh, r, &efaults);
-        }
+        esl__lidx_rec(rec, leaf, sh->sid, i);
+        lfp.sum += esl__siphash(fkey, rec, ESL_LREC);
+        lfp.n++;
         if ((rc = tile_push(tw, 0, leaf)) != ESL_OK) {
             goto done;
         }
         if (tw->bad_tiles > 20) {
             fault(r, "too many bad tiles, giving up on the tree");
-            ix_flush(ix, txn, sh, r, &efaults);
             goto blocks;
         }
     }
-    ix_flush(ix, txn, sh, r, &efaults);
+    if ((rc = index_check(txn, sh, fkey, &lfp, &ifp, r)) != ESL_OK) {
+        goto done;
+    }
     /* partial right-edge tiles */
     for (L = 0; L < 8; L++) {
         if (tw->w[L] > 0 && (rc = tile_check(tw, L)) != ESL_OK) {
@@ -628,7 +613,6 @@ done:
     }
     free(tw->exp);
     free(tw);
-    free(ix);
     esl__hasher_fini(&h);
     return rc;
 }

@@ -258,12 +258,17 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
             goto fail;
         }
         rc = esl__entry_put(txn, &sh, m + i, entries[i].data,
-                            entries[i].len, leaves[i]);
+                            entries[i].len);
         if (rc != ESL_OK) {
             goto fail;
         }
     }
     if (nentries > 0) {
+        rc = esl__lidx_add(txn, sh.st, sh.sid, m,
+                           (const unsigned char (*)[ESL_H]) leaves, nentries);
+        if (rc != ESL_OK) {
+            goto fail;
+        }
         rc = esl__tiles_append(&h, &t, m,
                                (const unsigned char (*)[ESL_H]) leaves,
                                nentries);

@@ -243,7 +243,7 @@ stripe_open(esl_ledger *l, unsigned si, const esl_options *o,
     OPEN_DB(shards, "shards");
     OPEN_DB(sids, "sids");
     OPEN_DB(entries, "entries");
-    OPEN_DB(leaves, "leaves");
+    OPEN_DB(lruns, "lruns");
     OPEN_DB(idem, "idem");
     OPEN_DB(tiles, "tiles");
     OPEN_DB(blocks, "blocks");
@@ -810,9 +810,9 @@ esl__block_put(MDB_txn *txn, esl__shard *sh, uint64_t height,
 
 int
 esl__entry_put(MDB_txn *txn, esl__shard *sh, uint64_t index,
-    const unsigned char *bytes, size_t len, const unsigned char leaf[ESL_H])
+    const unsigned char *bytes, size_t len)
 {
-    unsigned char  kb[12], hv[12];
+    unsigned char  kb[12];
     MDB_val        k = { 12, kb }, d = { len, (void *) bytes };
     int            rc;
 
@@ -821,32 +821,7 @@ esl__entry_put(MDB_txn *txn, esl__shard *sh, uint64_t index,
     if (rc != 0) {
         return rc == MDB_KEYEXIST ? ESL_ECORRUPT : esl__mdb_err(rc);
     }
-    /* Leaf index: the same bytes in two shards keep the first location;
-     * either one proves the same transaction hash. */
-    k.mv_size = ESL_H;
-    k.mv_data = (void *) leaf;
-    ekey(hv, sh->sid, index);
-    d.mv_size = 12;
-    d.mv_data = hv;
-    rc = mdb_put(txn, sh->st->leaves, &k, &d, MDB_NOOVERWRITE);
-    if (rc != 0 && rc != MDB_KEYEXIST) {
-        return esl__mdb_err(rc);
-    }
     return ESL_OK;
-}
-
-
-/* Leaf hash || index u64, sorted by hash for the leaf-index puts. */
-typedef struct {
-    unsigned char  h[ESL_H];
-    unsigned char  idx[8];
-} leafpos;
-
-
-static int
-leafpos_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, sizeof(leafpos));
 }
 
 
@@ -855,9 +830,8 @@ leafpos_cmp(const void *a, const void *b)
  * The entries go in key order through one cursor, with MDB_APPEND when
  * the shard is the last one of the stripe (LMDB refuses MDB_APPEND with
  * MDB_KEYEXIST, changing nothing, when a key is not past the last one;
- * we then fall back to a plain put).  The leaf-index puts are sorted by
- * hash first: random 32-byte keys in batch order touch B-tree pages all
- * over the index, the same keys in order walk it once.
+ * we then fall back to a plain put).  The leaf hashes go into the index
+ * as one sorted run (esl_lidx.c).
  */
 static int
 entries_put(MDB_txn *txn, esl__shard *sh, uint64_t first,
@@ -865,18 +839,13 @@ entries_put(MDB_txn *txn, esl__shard *sh, uint64_t first,
     const unsigned char (*leaves)[ESL_H], size_t n)
 {
     MDB_cursor     *cur = NULL;
-    leafpos        *lp;
-    unsigned char   kb[12], hv[12];
+    unsigned char   kb[12];
     MDB_val         k = { 12, kb }, d;
     size_t          i;
     int             rc = 0, append = 1;
 
-    lp = malloc((n ? n : 1) * sizeof(*lp));
-    if (lp == NULL) {
-        return ESL_ENOMEM;
-    }
     if ((rc = mdb_cursor_open(txn, sh->st->entries, &cur)) != 0) {
-        goto done;
+        return esl__mdb_err(rc);
     }
     for (i = 0; i < n; i++) {
         ekey(kb, sh->sid, first + i);
@@ -893,41 +862,14 @@ entries_put(MDB_txn *txn, esl__shard *sh, uint64_t first,
             rc = mdb_cursor_put(cur, &k, &d, MDB_NOOVERWRITE);
         }
         if (rc != 0) {
-            goto done;
+            break;
         }
-        memcpy(lp[i].h, leaves[i], ESL_H);
-        esl__put64(lp[i].idx, first + i);
     }
     mdb_cursor_close(cur);
-    cur = NULL;
-
-    qsort(lp, n, sizeof(*lp), leafpos_cmp);
-    if ((rc = mdb_cursor_open(txn, sh->st->leaves, &cur)) != 0) {
-        goto done;
+    if (rc != 0) {
+        return rc == MDB_KEYEXIST ? ESL_ECORRUPT : esl__mdb_err(rc);
     }
-    for (i = 0; i < n; i++) {
-        k.mv_size = ESL_H;
-        k.mv_data = lp[i].h;
-        esl__put32(hv, sh->sid);
-        memcpy(hv + 4, lp[i].idx, 8);
-        d.mv_size = 12;
-        d.mv_data = hv;
-        rc = mdb_cursor_put(cur, &k, &d, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST) {
-            rc = 0;             /* first writer wins */
-        }
-        if (rc != 0) {
-            goto done;
-        }
-    }
-
-done:
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
-    free(lp);
-    return rc == 0 ? ESL_OK : rc == MDB_KEYEXIST ? ESL_ECORRUPT
-                                                 : esl__mdb_err(rc);
+    return esl__lidx_add(txn, sh->st, sh->sid, first, leaves, n);
 }
 
 
@@ -1599,11 +1541,13 @@ int
 esl_lookup_leaf(esl_ledger *l, const unsigned char leaf[ESL_H],
     char shard[ESL_SHARD_MAX + ESL_ORIGIN_MAX + 2], uint64_t *index)
 {
-    esl__shard  sh;
-    MDB_txn    *txn;
-    MDB_val     k = { ESL_H, (void *) leaf }, v, sk;
-    unsigned    si;
-    int         rc;
+    esl__shard     sh;
+    MDB_txn       *txn;
+    unsigned char  kb[4];
+    MDB_val        k = { 4, kb }, sk;
+    uint32_t       sid;
+    unsigned       si;
+    int            rc;
 
     if (l == NULL || leaf == NULL || shard == NULL || index == NULL) {
         return ESL_EINVAL;
@@ -1612,15 +1556,13 @@ esl_lookup_leaf(esl_ledger *l, const unsigned char leaf[ESL_H],
         if ((rc = esl__txn_begin(&l->st[si], 0, &txn)) != ESL_OK) {
             return rc;
         }
-        rc = mdb_get(txn, l->st[si].leaves, &k, &v);
-        if (rc == MDB_NOTFOUND) {
+        rc = esl__lidx_find(txn, &l->st[si], leaf, &sid, index);
+        if (rc == ESL_ENOTFOUND) {
             mdb_txn_abort(txn);
             continue;
         }
-        if (rc == 0 && v.mv_size == 12) {
-            k.mv_size = 4;
-            k.mv_data = v.mv_data;
-            *index = esl__get64((unsigned char *) v.mv_data + 4);
+        if (rc == ESL_OK) {
+            esl__put32(kb, sid);
             rc = mdb_get(txn, l->st[si].sids, &k, &sk);
             if (rc == 0 && sk.mv_size >= 2 && sk.mv_size <= SHARD_KEY_MAX) {
                 memcpy(sh.key, sk.mv_data, sk.mv_size);
@@ -1629,9 +1571,10 @@ esl_lookup_leaf(esl_ledger *l, const unsigned char leaf[ESL_H],
                 mdb_txn_abort(txn);
                 return ESL_OK;
             }
+            rc = ESL_ECORRUPT;
         }
         mdb_txn_abort(txn);
-        return rc == 0 ? ESL_ECORRUPT : esl__mdb_err(rc);
+        return rc;
     }
     return ESL_ENOTFOUND;
 }

@@ -9,7 +9,8 @@
  *   shards  'L' name | 'M' origin -> shard record (see shard_t)
  *   sids    sid u32 -> shards key
  *   entries sid u32, index u64 -> encoded entry
- *   leaves  leaf hash[32] -> sid u32, index u64 (first writer wins)
+ *   lruns   run id u64 -> sorted run of (leaf hash[32], sid u32, index u64)
+ *           records (the leaf-hash index, see esl_lidx.c)
  *   idem    sid u32, entry_id -> index u64
  *   tiles   sid u32, level u8, tile u64 -> tile (rows 0..7, see store.c)
  *   blocks  sid u32, height u64 -> signed checkpoint note
@@ -26,13 +27,13 @@
 #include "esl_int.h"
 
 #define ESL_MAX_STRIPES   64
-#define ESL_FORMAT        "esl-1"
+#define ESL_FORMAT        "esl-2"      /* esl-2: leaf index as runs */
 #define SHARD_KEY_MAX     (1 + ESL_ORIGIN_MAX)
 #define SHARD_MIRROR      0x1u
 
 typedef struct {
     MDB_env  *env;
-    MDB_dbi   meta, shards, sids, entries, leaves, idem, tiles, blocks,
+    MDB_dbi   meta, shards, sids, entries, lruns, idem, tiles, blocks,
               cosig, misb;
 } esl__stripe;
 
@@ -94,10 +95,29 @@ int  esl__block_get(MDB_txn *txn, esl__shard *sh, uint64_t height,
 int  esl__block_put(MDB_txn *txn, esl__shard *sh, uint64_t height,
     const esl_buf *note);
 int  esl__entry_put(MDB_txn *txn, esl__shard *sh, uint64_t index,
-    const unsigned char *bytes, size_t len, const unsigned char leaf[ESL_H]);
+    const unsigned char *bytes, size_t len);
 size_t esl__tile_len(unsigned w);
 unsigned esl__tile_width(size_t len);
 size_t esl__tile_row_off(unsigned w, unsigned r);
+
+/* Leaf-hash index runs (esl_lidx.c). */
+#define ESL_LREC  (ESL_H + 4 + 8)
+
+typedef struct {
+    uint64_t  sum;          /* keyed multiset sum */
+    uint64_t  n;
+} esl__fp;
+
+int  esl__lidx_add(MDB_txn *txn, esl__stripe *st, uint32_t sid,
+    uint64_t first, const unsigned char (*leaves)[ESL_H], size_t n);
+int  esl__lidx_find(MDB_txn *txn, esl__stripe *st,
+    const unsigned char h[ESL_H], uint32_t *sid, uint64_t *idx);
+int  esl__lidx_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
+    const uint64_t key[2], esl__fp *fp, uint64_t *badrun);
+void esl__lidx_rec(unsigned char rec[ESL_LREC], const unsigned char h[ESL_H],
+    uint32_t sid, uint64_t idx);
+uint64_t esl__siphash(const uint64_t key[2], const void *data, size_t len);
+int  esl__fp_key(uint64_t key[2]);
 
 int  esl__ro_check(esl_ledger *l, unsigned si, uint32_t sid);
 void esl__ro_mark(esl_ledger *l, unsigned si, uint32_t sid);

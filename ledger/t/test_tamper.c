@@ -233,6 +233,55 @@ main(void)
     esl_close(l);
     free(d);
 
+    /* 6. the leaf-hash index: one run record (leaf || sid 1 || index),
+     * which only the index holds; flip its index, then its hash */
+    {
+        unsigned char rec[44], idr[18];
+        memcpy(rec, leaf[200], 32);
+        memset(rec + 32, 0, 12);
+        rec[35] = 1;                        /* sid of the first shard */
+        rec[42] = 200 >> 8;
+        rec[43] = 200 & 0xff;
+        d = flipped_copy("lidx-index", rec, 44, 43);
+        ok(d != NULL, "flipped the index in a leaf-hash index record");
+        l = open_l(d, 0);
+        ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
+           "fsck detects the wrong leaf-index record");
+        esl_close(l);
+        is_int(cli_verify(d), 1, "esign-ledger verify exits 1");
+        free(d);
+
+        d = flipped_copy("lidx-hash", rec, 44, 0);
+        ok(d != NULL, "flipped the hash in a leaf-hash index record");
+        l = open_l(d, 0);
+        ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
+           "fsck detects it (run out of order, record changed)");
+        {
+            char sh[ESL_SHARD_MAX + ESL_ORIGIN_MAX + 2];
+            uint64_t ix;
+            /* 201 was not touched: still found */
+            ok(esl_lookup_leaf(l, leaf[201], sh, &ix) == ESL_OK && ix == 201,
+               "other lookups keep working");
+        }
+        esl_close(l);
+        free(d);
+
+        /* 7. the idempotency index: key tail "tamper-300" then value
+         * index 300 (the entry holds the id followed by the USCC) */
+        memcpy(idr, "tamper-300", 10);
+        memset(idr + 10, 0, 8);
+        idr[16] = 300 >> 8;
+        idr[17] = 300 & 0xff;
+        d = flipped_copy("idem", idr, 18, 17);
+        ok(d != NULL, "flipped the index in an idempotency record");
+        l = open_l(d, 0);
+        ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
+           "fsck detects the wrong idempotency record");
+        esl_close(l);
+        is_int(cli_verify(d), 1, "esign-ledger verify exits 1");
+        free(d);
+    }
+
     esl_verifier_free(V);
     esl_signer_free(S);
     rm_rf(D);

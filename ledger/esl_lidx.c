@@ -1,0 +1,312 @@
+/*
+ * esl_lidx.c: the leaf-hash index as sorted runs (format esl-2).
+ *
+ * The index maps a leaf (transaction) hash to the shard and index of the
+ * entry.  Format esl-1 kept it as a B-tree keyed by the hash: random
+ * 32-byte keys, so each batch of 1024 puts dirtied most of the tree's
+ * pages (2.6 MB copied and written per commit at 61k entries, about one
+ * 4 KiB page per entry at larger sizes).
+ *
+ * Here each append adds one run: a single LMDB value holding the batch's
+ * records (hash[32] || sid u32 || index u64, 44 bytes) sorted by hash.
+ * The stripe-wide `lruns` DB maps a run id (u64, big-endian, growing with
+ * age) to a run.  Runs merge like a binary counter: while the newest
+ * stored run is no larger than the new one, the two are merged in memory
+ * (older records first among equal hashes) and replace it, so a stripe
+ * has O(log n) runs and every record is rewritten O(log n) times, each
+ * time as part of one sequential value.  Runs stop merging at RUN_CAP
+ * records (44 MiB) to bound the work of a single commit.
+ *
+ * A lookup binary-searches every run of every stripe, oldest first, so
+ * the first writer of a hash still wins (the same bytes can be logged in
+ * two shards; either location proves the same transaction hash).
+ *
+ * esl_verify checks a shard against the index as a multiset: the keyed
+ * sum (SipHash-2-4 with a random key per check) of the shard's records
+ * in every run must equal the sum over its entries of (leaf, sid, i), and
+ * the counts must match; every run must be a whole number of records,
+ * sorted by hash.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <openssl/rand.h>
+
+#include "esl_store.h"
+
+#define REC      ESL_LREC
+#define RUN_CAP  ((size_t) 1 << 20)
+
+
+static int
+rec_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, REC);
+}
+
+
+/* Merge older run a (na records) and newer b into out, older first among
+ * equal hashes: the first writer of a hash stays first. */
+static void
+merge(const unsigned char *a, size_t na, const unsigned char *b, size_t nb,
+    unsigned char *out)
+{
+    size_t  i = 0, j = 0;
+
+    while (i < na && j < nb) {
+        if (memcmp(b + j * REC, a + i * REC, ESL_H) < 0) {
+            memcpy(out, b + j++ * REC, REC);
+        } else {
+            memcpy(out, a + i++ * REC, REC);
+        }
+        out += REC;
+    }
+    memcpy(out, a + i * REC, (na - i) * REC);
+    out += (na - i) * REC;
+    memcpy(out, b + j * REC, (nb - j) * REC);
+}
+
+
+int
+esl__lidx_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t first,
+    const unsigned char (*leaves)[ESL_H], size_t n)
+{
+    MDB_cursor     *cur = NULL;
+    unsigned char  *run, *tmp, kb[8];
+    MDB_val         k, v;
+    size_t          i, cnt = n, old;
+    uint64_t        id = 1;
+    int             rc;
+
+    if (n == 0) {
+        return ESL_OK;
+    }
+    run = malloc(n * REC);
+    if (run == NULL) {
+        return ESL_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        memcpy(run + i * REC, leaves[i], ESL_H);
+        esl__put32(run + i * REC + ESL_H, sid);
+        esl__put64(run + i * REC + ESL_H + 4, first + i);
+    }
+    /* one shard's batch: (hash, index) order; equal hashes cannot occur
+     * within a shard (equal bytes carry equal entry ids) */
+    qsort(run, n, REC, rec_cmp);
+
+    if ((rc = mdb_cursor_open(txn, st->lruns, &cur)) != 0) {
+        goto done;
+    }
+    for (;;) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            break;
+        }
+        if (rc != 0) {
+            goto done;
+        }
+        if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size % REC != 0) {
+            rc = MDB_CORRUPTED;
+            goto done;
+        }
+        id = esl__get64(k.mv_data);
+        old = v.mv_size / REC;
+        if (old > cnt || old + cnt > RUN_CAP) {
+            id++;
+            break;
+        }
+        /* merge before deleting: v points into the map */
+        tmp = malloc((old + cnt) * REC);
+        if (tmp == NULL) {
+            rc = ENOMEM;
+            goto done;
+        }
+        merge(v.mv_data, old, run, cnt, tmp);
+        free(run);
+        run = tmp;
+        cnt += old;
+        if ((rc = mdb_cursor_del(cur, 0)) != 0) {
+            goto done;
+        }
+    }
+    esl__put64(kb, id);
+    k.mv_size = 8;
+    k.mv_data = kb;
+    v.mv_size = cnt * REC;
+    v.mv_data = run;
+    rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+
+done:
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    free(run);
+    return rc == 0 ? ESL_OK : rc == MDB_KEYEXIST || rc == MDB_CORRUPTED
+                              ? ESL_ECORRUPT : esl__mdb_err(rc);
+}
+
+
+int
+esl__lidx_find(MDB_txn *txn, esl__stripe *st, const unsigned char h[ESL_H],
+    uint32_t *sid, uint64_t *idx)
+{
+    MDB_cursor           *cur;
+    MDB_val               k, v;
+    const unsigned char  *p;
+    size_t                lo, hi, mid;
+    int                   rc, op = MDB_FIRST;
+
+    if ((rc = mdb_cursor_open(txn, st->lruns, &cur)) != 0) {
+        return esl__mdb_err(rc);
+    }
+    /* oldest run first: the first writer of a hash wins */
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (v.mv_size % REC != 0) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        p = v.mv_data;
+        lo = 0;
+        hi = v.mv_size / REC;
+        while (lo < hi) {               /* first record >= h */
+            mid = lo + (hi - lo) / 2;
+            if (memcmp(p + mid * REC, h, ESL_H) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (lo < v.mv_size / REC && memcmp(p + lo * REC, h, ESL_H) == 0) {
+            *sid = esl__get32(p + lo * REC + ESL_H);
+            *idx = esl__get64(p + lo * REC + ESL_H + 4);
+            mdb_cursor_close(cur);
+            return ESL_OK;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? ESL_ENOTFOUND
+           : rc == MDB_CORRUPTED ? ESL_ECORRUPT : esl__mdb_err(rc);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* multiset fingerprints for esl_verify                                */
+/* ------------------------------------------------------------------ */
+
+#define ROTL(x, b)  (uint64_t) (((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                         \
+    do {                                                                 \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);        \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                           \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                           \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);        \
+    } while (0)
+
+static uint64_t
+le64(const unsigned char *p)
+{
+    uint64_t  v;
+
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+
+/* SipHash-2-4 (Aumasson, Bernstein). */
+uint64_t
+esl__siphash(const uint64_t key[2], const void *data, size_t len)
+{
+    const unsigned char  *p = data;
+    uint64_t  v0 = 0x736f6d6570736575ULL ^ key[0];
+    uint64_t  v1 = 0x646f72616e646f6dULL ^ key[1];
+    uint64_t  v2 = 0x6c7967656e657261ULL ^ key[0];
+    uint64_t  v3 = 0x7465646279746573ULL ^ key[1];
+    uint64_t  m, b = (uint64_t) len << 56;
+    size_t    i, left = len & 7;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        m = le64(p + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    while (left--) {
+        b |= (uint64_t) p[i + left] << (8 * left);
+    }
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+
+int
+esl__fp_key(uint64_t key[2])
+{
+    return RAND_bytes((unsigned char *) key, 16) == 1 ? ESL_OK
+                                                       : ESL_ECRYPTO;
+}
+
+
+void
+esl__lidx_rec(unsigned char rec[ESL_LREC], const unsigned char h[ESL_H],
+    uint32_t sid, uint64_t idx)
+{
+    memcpy(rec, h, ESL_H);
+    esl__put32(rec + ESL_H, sid);
+    esl__put64(rec + ESL_H + 4, idx);
+}
+
+
+int
+esl__lidx_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
+    const uint64_t key[2], esl__fp *fp, uint64_t *badrun)
+{
+    MDB_cursor           *cur;
+    MDB_val               k, v;
+    const unsigned char  *p;
+    size_t                i, n;
+    int                   rc, op = MDB_FIRST;
+    unsigned char         sb[4];
+
+    esl__put32(sb, sid);
+    memset(fp, 0, sizeof(*fp));
+    *badrun = 0;
+    if ((rc = mdb_cursor_open(txn, st->lruns, &cur)) != 0) {
+        return esl__mdb_err(rc);
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        p = v.mv_data;
+        if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size % REC != 0) {
+            if (*badrun == 0) {
+                *badrun = k.mv_size == 8 ? esl__get64(k.mv_data) : ~0ULL;
+            }
+            continue;
+        }
+        n = v.mv_size / REC;
+        for (i = 0; i < n; i++, p += REC) {
+            if (i > 0 && memcmp(p - REC, p, ESL_H) > 0 && *badrun == 0) {
+                *badrun = esl__get64(k.mv_data);
+            }
+            if (memcmp(p + ESL_H, sb, 4) == 0) {
+                fp->sum += esl__siphash(key, p, REC);
+                fp->n++;
+            }
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? ESL_OK : esl__mdb_err(rc);
+}

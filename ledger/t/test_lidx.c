@@ -1,0 +1,177 @@
+/*
+ * test_lidx.c: the leaf-hash index as sorted runs (esl_lidx.c, format
+ * esl-2).  Every entry is found by its leaf hash after the runs merged in
+ * all the shapes ragged batches produce; the same bytes logged in two
+ * shards keep the first writer's location through merges; the index
+ * survives a reopen; esl_verify is clean.  (R-XCH-3: receipts by
+ * transaction hash)
+ */
+
+#include "util.h"
+
+#define NB   700
+
+static unsigned char  leafb[NB][32];
+static uint64_t       idxb[NB];
+
+static esl_ledger *
+open_l(const char *dir)
+{
+    esl_options  o;
+    esl_ledger  *l = NULL;
+
+    esl_options_init(&o);
+    o.stripes = 1;              /* both shards share one stripe's runs */
+    o.map_size = 64 << 20;
+    if (esl_open(dir, &o, &l) != ESL_OK) {
+        printf("Bail out! esl_open\n");
+        exit(1);
+    }
+    return l;
+}
+
+static int
+lookups(esl_ledger *l, const unsigned char (*a)[32], int *bad_a)
+{
+    char      sh[ESL_SHARD_MAX + ESL_ORIGIN_MAX + 2];
+    uint64_t  idx;
+    int       i, bad = 0;
+
+    for (i = 0; i < NB; i++) {
+        if (esl_lookup_leaf(l, leafb[i], sh, &idx) != ESL_OK) {
+            bad++;
+            continue;
+        }
+        if (i < 3) {
+            /* logged in shard a first, then in b: a keeps it */
+            if (strcmp(sh, "a") != 0 || idx != (uint64_t) i) {
+                (*bad_a)++;
+            }
+        } else if (strcmp(sh, "b") != 0 || idx != idxb[i]) {
+            bad++;
+        }
+    }
+    for (i = 0; i < 3; i++) {
+        if (esl_lookup_leaf(l, a[i], sh, &idx) != ESL_OK
+            || strcmp(sh, "a") != 0 || idx != (uint64_t) i)
+        {
+            (*bad_a)++;
+        }
+    }
+    return bad;
+}
+
+int
+main(void)
+{
+    char              *D = tmpdir(), dir[4200];
+    esl_signer        *s;
+    esl_ledger        *l;
+    esl_entry          e[64];
+    esl_append_result  r[64];
+    char               ids[64][65];
+    unsigned char      pays[64][40], a[3][32], miss[32];
+    char               sh[ESL_SHARD_MAX + ESL_ORIGIN_MAX + 2];
+    uint64_t           idx;
+    int                i, j, n, done = 0, bad, bad_a = 0, rc = ESL_OK;
+
+    make_key(D, "k");
+    s = load_signer(D, "k", "siteA");
+    snprintf(dir, sizeof(dir), "%s/l", D);
+    l = open_l(dir);
+
+    /* shard a: entries 0..2 */
+    for (i = 0; i < 3; i++) {
+        sample_entry(&e[i], (uint64_t) i, ids[i], pays[i], sizeof(pays[i]));
+    }
+    is_int(esl_append_batch(l, "a", e, 3, s, r, NULL), ESL_OK,
+           "shard a: 3 entries");
+    for (i = 0; i < 3; i++) {
+        memcpy(a[i], r[i].leaf_hash, 32);
+    }
+
+    /* shard b: ragged batches 1, 2, 3, ... 37, 1, 2, ...; the batch that
+     * starts at b's entry 40 also carries the bytes of a's 0..2 */
+    for (n = 1; done < NB && rc == ESL_OK; n = n % 37 + 1) {
+        int k = 0, first = done;
+        if (n > NB - done) {
+            n = NB - done;
+        }
+        for (j = 0; j < n; j++) {
+            int gi = done + j;
+            /* b's global entries 40, 41, 42 are the same bytes as a's */
+            uint64_t num = (gi >= 40 && gi < 43) ? (uint64_t) (gi - 40)
+                                                 : 1000 + (uint64_t) gi;
+            sample_entry(&e[k], num, ids[k], pays[k], sizeof(pays[k]));
+            k++;
+        }
+        rc = esl_append_batch(l, "b", e, (size_t) k, s, r, NULL);
+        for (j = 0; j < k; j++) {
+            /* slots 0..2 hold the shared bytes, so swap them with b's
+             * own first three */
+            int gi = first + j, slot = (gi >= 40 && gi < 43) ? gi - 40
+                                     : gi < 3 ? gi + 40 : gi;
+            memcpy(leafb[slot], r[j].leaf_hash, 32);
+            idxb[slot] = r[j].index;
+        }
+        done += k;
+    }
+    is_int(rc, ESL_OK, "shard b: %d entries in ragged batches", NB);
+    ok(memcmp(leafb[0], a[0], 32) == 0 && memcmp(leafb[2], a[2], 32) == 0,
+       "the same bytes in two shards have the same leaf hash");
+
+    bad = lookups(l, (const unsigned char (*)[32]) a, &bad_a);
+    is_int(bad, 0, "every entry of b is found at its index after the "
+           "runs merged");
+    is_int(bad_a, 0, "bytes logged in a first and b later: a wins, "
+           "through merges");
+    memset(miss, 0xa5, 32);
+    is_int(esl_lookup_leaf(l, miss, sh, &idx), ESL_ENOTFOUND,
+           "an unknown hash is not found");
+    is_int(esl_verify(l, NULL, NULL, NULL, NULL, NULL), 0,
+           "esl_verify: both shards match the index");
+    esl_close(l);
+
+    l = open_l(dir);
+    bad_a = 0;
+    bad = lookups(l, (const unsigned char (*)[32]) a, &bad_a);
+    ok(bad == 0 && bad_a == 0, "the same after a reopen");
+
+    /* one big batch next to many small runs */
+    {
+        esl_entry          *be = calloc(2000, sizeof(*be));
+        esl_append_result  *br = calloc(2000, sizeof(*br));
+        char              (*bid)[65] = calloc(2000, 65);
+        unsigned char     (*bp)[40] = calloc(2000, 40);
+        int                 miss_n = 0;
+
+        for (i = 0; i < 2000; i++) {
+            sample_entry(&be[i], 50000 + (uint64_t) i, bid[i], bp[i], 40);
+        }
+        is_int(esl_append_batch(l, "a", be, 2000, s, br, NULL), ESL_OK,
+               "a batch of 2000");
+        for (i = 0; i < 2000; i++) {
+            if (esl_lookup_leaf(l, br[i].leaf_hash, sh, &idx) != ESL_OK
+                || strcmp(sh, "a") != 0 || idx != 3 + (uint64_t) i)
+            {
+                miss_n++;
+            }
+        }
+        is_int(miss_n, 0, "all of it found");
+        bad_a = 0;
+        is_int(lookups(l, (const unsigned char (*)[32]) a, &bad_a), 0,
+               "older entries still found");
+        is_int(bad_a, 0, "first writer still wins");
+        free(be);
+        free(br);
+        free(bid);
+        free(bp);
+    }
+    is_int(esl_verify(l, NULL, NULL, NULL, NULL, NULL), 0,
+           "esl_verify clean");
+    esl_close(l);
+    esl_signer_free(s);
+    rm_rf(D);
+    free(D);
+    return tap_done();
+}
