@@ -192,9 +192,10 @@ ngx_esign_doc_stored(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
         return ngx_esign_send_unavailable(r);
     }
 
-    res = json_pack("{s:s, s:O, s:O, s:O, s:s}",
+    res = json_pack("{s:s, s:O, s:O, s:O, s:O, s:s}",
                     "id", up->doc_id,
                     "sm3", json_object_get(up->prep.meta, "sm3"),
+                    "sha256", json_object_get(up->prep.meta, "sha256"),
                     "size", json_object_get(up->prep.meta, "size"),
                     "type", json_object_get(up->prep.meta, "type"),
                     "status", "unused");

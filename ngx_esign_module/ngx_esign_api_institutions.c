@@ -668,6 +668,7 @@ ngx_esign_institution_doc(json_t *inst)
     }
 
     json_object_del(doc, "key_wrapped_b64");
+    json_object_del(doc, "intl_key_wrapped_b64");
 
     return doc;
 }
@@ -676,7 +677,7 @@ ngx_esign_institution_doc(json_t *inst)
 static ngx_int_t
 ngx_esign_api_institution_get(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
 {
-    char       *ca;
+    char       *ca, *ica;
     json_t     *inst, *doc;
     MDB_txn    *txn;
     ngx_int_t   rc;
@@ -698,12 +699,14 @@ ngx_esign_api_institution_get(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
                            ctx->actor->institution_id.len, &inst);
 
     ca = NULL;
+    ica = NULL;
 
     if (rc == 0) {
         MDB_dbi  dbis[ESIGN_DB_COUNT];
 
         dbis[ESIGN_DB_META] = ngx_esign_store_dbi(r, ESIGN_DB_META);
         ca = esign_pki_ca_pem(txn, dbis);
+        ica = esign_pki_ca_pem_suite(txn, dbis, ESC_SUITE_INTL);
     }
 
     mdb_txn_abort(txn);
@@ -718,12 +721,16 @@ ngx_esign_api_institution_get(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
 
     if (doc == NULL) {
         free(ca);
+        free(ica);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     json_object_set_new(doc, "ca_certificate_pem",
                         ca ? json_string(ca) : json_null());
+    json_object_set_new(doc, "intl_ca_certificate_pem",
+                        ica ? json_string(ica) : json_null());
     free(ca);
+    free(ica);
 
     rc = ngx_esign_send_json(r, NGX_HTTP_OK, doc);
     json_decref(doc);

@@ -351,16 +351,12 @@ ngx_esign_review_run(void *data, ngx_log_t *log)
     ngx_esign_review_t  *rv = data;
 
     int          rc;
-    char        *pem;
-    X509        *ca_cert;
+    char        *pem, *ipem;
     json_t      *inst;
     MDB_txn     *txn;
-    EVP_PKEY    *ca_key;
     const char  *status;
 
     rv->rc = -1;
-    ca_key = NULL;
-    ca_cert = NULL;
 
     if (mdb_txn_begin(rv->env, NULL, 0, &txn) != 0) {
         return;
@@ -382,12 +378,15 @@ ngx_esign_review_run(void *data, ngx_log_t *log)
     }
 
     if (rv->op == NGX_ESIGN_OP_APPROVE) {
-        if (esign_pki_ca(txn, rv->dbis, rv->ring, rv->site, 1, &ca_key,
-                         &ca_cert)
-            != ESIGN_PKI_OK
-            || esign_pki_issue_institution(txn, rv->dbis, rv->ring, ca_key,
-                                           ca_cert, inst)
-               != ESIGN_PKI_OK)
+        /*
+         * Both suites' certificates and keys (SM2 and P-256) in this one
+         * transaction: esign_signature_suite may switch later without a
+         * new approval.
+         */
+        if (esign_pki_issue_institution_suites(txn, rv->dbis, rv->ring,
+                                               rv->site,
+                                               ESIGN_PKI_SUITES_ALL, inst)
+            != ESIGN_PKI_OK)
         {
             goto failed;
         }
@@ -430,19 +429,29 @@ ngx_esign_review_run(void *data, ngx_log_t *log)
 
     pem = (rv->op == NGX_ESIGN_OP_APPROVE) ? esign_pki_ca_pem(txn, rv->dbis)
                                            : NULL;
+    ipem = (rv->op == NGX_ESIGN_OP_APPROVE)
+           ? esign_pki_ca_pem_suite(txn, rv->dbis, ESC_SUITE_INTL) : NULL;
 
     if (mdb_txn_commit(txn) != 0) {
         free(pem);
+        free(ipem);
         txn = NULL;
         goto failed;
     }
 
     txn = NULL;
 
+    /* <data>/ca/ca.crt and ca-intl.crt for openssl and relying parties */
+
     if (pem != NULL) {
-        /* <data>/ca/ca.crt for openssl verify and relying parties */
         (void) esign_pki_write_ca_file(rv->data_dir, pem);
         free(pem);
+    }
+
+    if (ipem != NULL) {
+        (void) esign_pki_write_ca_file_suite(rv->data_dir, ESC_SUITE_INTL,
+                                             ipem);
+        free(ipem);
     }
 
     rv->rc = 0;
@@ -458,9 +467,6 @@ failed:
     if (inst != NULL) {
         json_decref(inst);
     }
-
-    EVP_PKEY_free(ca_key);
-    X509_free(ca_cert);
 }
 
 

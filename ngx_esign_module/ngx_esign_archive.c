@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "ngx_esign_archive.h"
+#include "ngx_esign_docstore.h"
 #include "ngx_esign_sign.h"
 
 #include "esc_ca.h"
@@ -84,16 +85,21 @@ esign_archive_cert_uscc(const char *pem, const char *uscc)
 }
 
 
-int
-esign_archive_check(json_t *c, uint64_t now_ms)
+/*
+ * sha256: the document's SHA-256 for intl signatures, or NULL; intl_known:
+ * the caller looked it up (then an intl signature without it fails).
+ */
+static int
+esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
+    int intl_known)
 {
-    int          all, ok, r;
+    int          all, ok, r, intl;
     char         detail[256];
     size_t       i, j, n, dl;
     json_t      *checks, *init, *parts, *p, *q, *sig, *arch;
     time_t       st;
     uint64_t     created, at, sat;
-    uint8_t      doc[32], dg[32];
+    uint8_t      doc[32], dg[32], sha[32];
     const char  *iid, *pid, *s, *ds;
 
     checks = json_array();
@@ -174,9 +180,36 @@ esign_archive_check(json_t *c, uint64_t now_ms)
     ok = ds != NULL && strlen(ds) == 64
          && esc_hex_decode(doc, sizeof(doc), &dl, ds, 64) == ESC_CRYPTO_OK
          && dl == 32;
+    /* the SHA-256 of intl signatures: looked up, or recorded in c */
+
+    if (sha256 == NULL && !intl_known) {
+        s = esign_archive_str(c, "document_sha256");
+        if (s != NULL && strlen(s) == 64
+            && esc_hex_decode(sha, sizeof(sha), &dl, s, 64) == ESC_CRYPTO_OK
+            && dl == 32)
+        {
+            sha256 = sha;
+            intl_known = 1;
+        }
+    }
+
+    intl = 0;
+
+    json_array_foreach(json_object_get(c, "signatures"), i, sig) {
+        s = esign_archive_str(sig, "suite");
+        intl |= s != NULL && strcmp(s, "intl") == 0;
+    }
+
+    if (intl && intl_known && sha256 == NULL) {
+        ok = 0;
+    }
+
     r = esign_archive_add(checks, "document_digest", ok,
-                          ok ? "SM3 of the stored document is recorded"
-                             : "no document digest");
+                          !ok ? "no document digest"
+                          : intl && sha256 != NULL
+                          ? "SM3 and SHA-256 of the stored document are "
+                            "recorded"
+                          : "SM3 of the stored document is recorded");
     all &= r == 1;
 
     /* every signature verifies against the digest and its certificate */
@@ -195,10 +228,18 @@ esign_archive_check(json_t *c, uint64_t now_ms)
             continue;
         }
 
-        /* national signatures sign exactly the recorded SM3 digest */
+        /*
+         * national signatures sign exactly the recorded SM3 digest, intl
+         * ones the document's SHA-256 (when known: esign_archive_check_txn
+         * or a recorded "document_sha256"); any other suite fails
+         */
         s = esign_archive_str(sig, "suite");
-        if (s != NULL && strcmp(s, "national") == 0
-            && (ds == NULL || memcmp(dg, doc, 32) != 0))
+        if (s == NULL
+            || (strcmp(s, "national") == 0
+                && (ds == NULL || memcmp(dg, doc, 32) != 0))
+            || (strcmp(s, "intl") == 0 && intl_known
+                && (sha256 == NULL || memcmp(dg, sha256, 32) != 0))
+            || (strcmp(s, "national") != 0 && strcmp(s, "intl") != 0))
         {
             ok = 0;
         }
@@ -232,4 +273,49 @@ esign_archive_check(json_t *c, uint64_t now_ms)
     json_object_set_new(c, "archive", arch);
 
     return all;
+}
+
+
+int
+esign_archive_check(json_t *c, uint64_t now_ms)
+{
+    return esign_archive_run(c, now_ms, NULL, 0);
+}
+
+
+int
+esign_archive_check_txn(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
+    size_t kek_len, json_t *c, uint64_t now_ms)
+{
+    int          intl;
+    size_t       i;
+    json_t      *sig;
+    uint8_t      sha[32];
+    const char  *owner, *doc_id, *s;
+
+    intl = 0;
+
+    json_array_foreach(json_object_get(c, "signatures"), i, sig) {
+        s = esign_archive_str(sig, "suite");
+        intl |= s != NULL && strcmp(s, "intl") == 0;
+    }
+
+    if (!intl) {
+        return esign_archive_run(c, now_ms, NULL, 0);
+    }
+
+    owner = esign_archive_str(json_object_get(c, "initiator"),
+                              "institution_id");
+    doc_id = esign_archive_str(c, "document_id");
+
+    if (owner == NULL || doc_id == NULL
+        || esign_doc_digest(txn, dbis, kek, kek_len, owner, doc_id,
+                            ESC_SUITE_INTL, sha)
+           != 0)
+    {
+        /* unknown digest: every intl signature fails its check */
+        return esign_archive_run(c, now_ms, NULL, 1);
+    }
+
+    return esign_archive_run(c, now_ms, sha, 1);
 }

@@ -10,7 +10,9 @@
 #define _NGX_ESIGN_ARCHIVE_H_INCLUDED_
 
 
+#include <stddef.h>
 #include <stdint.h>
+#include <lmdb.h>
 #include <jansson.h>
 
 
@@ -21,6 +23,18 @@
  * failure.
  */
 int esign_archive_check(json_t *contract, uint64_t now_ms);
+
+/*
+ * The same inside the completing transaction with the document store at
+ * hand: intl signatures must also sign exactly the document's SHA-256,
+ * read from the document's meta record (esign_doc_digest(); the
+ * document is decrypted only for records older than the "sha256"
+ * field).  esign_archive_check() alone can check an intl signature's
+ * digest only against a "document_sha256" recorded in the contract;
+ * without it, only against the digest stored with the signature.
+ */
+int esign_archive_check_txn(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
+    size_t kek_len, json_t *contract, uint64_t now_ms);
 
 
 #endif /* _NGX_ESIGN_ARCHIVE_H_INCLUDED_ */

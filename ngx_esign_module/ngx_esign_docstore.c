@@ -85,6 +85,22 @@ esign_doc_sm3_hex(const uint8_t *p, size_t len, char out[65])
 }
 
 
+int
+esign_doc_sha256_hex(const uint8_t *p, size_t len, char out[65])
+{
+    unsigned int   mdlen;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+
+    if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1
+        || mdlen != 32)
+    {
+        return -1;
+    }
+
+    return esc_hex_encode(out, 65, md, 32) == 0 ? 0 : -1;
+}
+
+
 static int
 esign_doc_key(char *key, size_t *klen, const char *inst_id,
     const char *doc_id)
@@ -108,7 +124,7 @@ esign_doc_prepare(const char *kek, size_t kek_len, const char *inst_id,
     size_t len, uint64_t now_ms, esign_doc_prepared_t *out)
 {
     int              rc;
-    char             sm3[65], wb64[ESC_KEK_WRAP_MAX * 2];
+    char             sm3[65], sha256[65], wb64[ESC_KEK_WRAP_MAX * 2];
     size_t           wlen, blen;
     uint8_t          dk[ESC_DOCENC_KEY_LEN], wrapped[ESC_KEK_WRAP_MAX];
     esc_kek_ring_t  *ring;
@@ -119,6 +135,7 @@ esign_doc_prepare(const char *kek, size_t kek_len, const char *inst_id,
 
     if (esign_doc_key(out->key, &out->key_len, inst_id, doc_id) != 0
         || esign_doc_sm3_hex(p, len, sm3) != 0
+        || esign_doc_sha256_hex(p, len, sha256) != 0
         || esc_kek_parse(kek, kek_len, &ring) != 0)
     {
         goto done;
@@ -148,12 +165,14 @@ esign_doc_prepare(const char *kek, size_t kek_len, const char *inst_id,
         goto done;
     }
 
-    out->meta = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:I, s:s}",
+    out->meta = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I,"
+                          " s:s}",
                           "id", doc_id,
                           "institution_id", inst_id,
                           "type", type == ESIGN_DOC_OFD ? "ofd" : "pdf",
                           "size", (json_int_t) len,
                           "sm3", sm3,
+                          "sha256", sha256,
                           "created_at", (json_int_t) now_ms,
                           "created_by", account_id ? account_id : "",
                           "kek_version",
@@ -558,6 +577,73 @@ esign_doc_expire(MDB_txn *txn, MDB_dbi *dbis, uint64_t now_ms,
     if (count != NULL) {
         *count = n;
     }
+
+    return rc;
+}
+
+
+/* 64 hex digits of a meta field into out; -1 when absent or malformed. */
+static int
+esign_doc_hex32(json_t *meta, const char *field, uint8_t out[32])
+{
+    size_t       n;
+    const char  *hex;
+
+    hex = json_string_value(json_object_get(meta, field));
+
+    if (hex == NULL || strlen(hex) != 64
+        || esc_hex_decode(out, 32, &n, hex, 64) != 0 || n != 32)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+esign_doc_digest(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
+    size_t kek_len, const char *owner_inst, const char *doc_id, int suite,
+    uint8_t out[32])
+{
+    int          rc;
+    json_t      *meta;
+    size_t       len;
+    uint8_t     *pt;
+    unsigned     n;
+    const char  *field;
+
+    if (suite != ESC_SUITE_NATIONAL && suite != ESC_SUITE_INTL) {
+        return -1;
+    }
+
+    rc = esign_doc_meta(txn, dbis, owner_inst, doc_id, &meta);
+    if (rc != 0) {
+        return rc == MDB_NOTFOUND ? MDB_NOTFOUND : -1;
+    }
+
+    field = suite == ESC_SUITE_NATIONAL ? "sm3" : "sha256";
+    rc = json_object_get(meta, field) != NULL
+         ? esign_doc_hex32(meta, field, out) : 1;
+    json_decref(meta);
+
+    if (rc <= 0) {
+        return rc;
+    }
+
+    /* a record from before "sha256" existed: decrypt (MAC first), hash */
+
+    rc = esign_doc_read(txn, dbis, kek, kek_len, owner_inst, doc_id, &pt,
+                        &len);
+    if (rc != 0) {
+        return rc == MDB_NOTFOUND ? MDB_NOTFOUND : -1;
+    }
+
+    rc = EVP_Digest(pt, len, out, &n,
+                    suite == ESC_SUITE_NATIONAL ? EVP_sm3() : EVP_sha256(),
+                    NULL) == 1 && n == 32 ? 0 : -1;
+
+    esc_free_secret(pt, len);
 
     return rc;
 }

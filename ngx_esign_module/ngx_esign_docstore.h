@@ -9,6 +9,7 @@
  * Layout in the state environment:
  *   ESIGN_DB_DOCUMENTS  "<inst_id>/<doc_id>" -> JSON metadata
  *       {"id","institution_id","type":"pdf|ofd","size","sm3",
+ *        "sha256" (since the intl suite; older records lack it),
  *        "created_at" (ms),"created_by","kek_version","wrapped_key" (b64),
  *        "contract_id" (once a contract uses it)}
  *   ESIGN_DB_DOC_BLOBS  "<inst_id>/<doc_id>" -> esc_docenc blob, AAD =
@@ -55,6 +56,9 @@ int esign_doc_sniff(const uint8_t *p, size_t len, int declared);
 /* SM3 of p as 64 lowercase hex digits and a NUL. */
 int esign_doc_sm3_hex(const uint8_t *p, size_t len, char out[65]);
 
+/* SHA-256 of p as 64 lowercase hex digits and a NUL. */
+int esign_doc_sha256_hex(const uint8_t *p, size_t len, char out[65]);
+
 /*
  * Digests, encrypts under a fresh data key and wraps the key under the
  * current version of the KEK text.  Returns 0 or -1.  The caller frees
@@ -81,6 +85,18 @@ int esign_doc_meta(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,
 int esign_doc_read(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
     size_t kek_len, const char *inst_id, const char *doc_id, uint8_t **pt,
     size_t *len);
+
+/*
+ * The document digest of a signature suite (ESC_SUITE_*): the SM3
+ * (national) or SHA-256 (intl) recorded in the meta record at upload,
+ * without decrypting.  A record stored before "sha256" existed is
+ * decrypted (esign_doc_read: MAC first) and hashed.  Returns 0,
+ * MDB_NOTFOUND, or -1 (malformed record, key or blob that does not
+ * authenticate, unknown suite).
+ */
+int esign_doc_digest(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
+    size_t kek_len, const char *owner_inst, const char *doc_id, int suite,
+    uint8_t out[32]);
 
 /* Marks a document as used by a contract (it no longer expires). */
 int esign_doc_attach(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id,

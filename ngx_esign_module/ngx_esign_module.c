@@ -12,6 +12,7 @@
 #include "ngx_esign_ratelimit.h"
 
 #include "ngx_esign_outbox.h"
+#include "ngx_esign_sign.h"
 
 
 static ngx_int_t ngx_esign_handler(ngx_http_request_t *r);
@@ -979,4 +980,8 @@ ngx_esign_exit_process(ngx_cycle_t *cycle)
     ngx_esign_ledger_exit_process(emcf);
     ngx_esign_notify_exit_process(emcf);
     ngx_esign_store_exit_process(emcf);
+
+    /* the unsealed institution keys of this worker (refcounted: a
+       signature still running keeps its own reference) */
+    esign_sign_cache_clear();
 }

@@ -282,20 +282,51 @@ esign_pki_blind_index(const esign_field_keys_t *keys, const char *value,
 }
 
 
+/* META record name and sealing AAD of the CA of a suite. */
+static const char *
+esign_pki_ca_name(int suite)
+{
+    return suite == ESC_SUITE_INTL ? "ca_intl" : "ca";
+}
+
+
+static const char *
+esign_pki_ca_aad(int suite)
+{
+    return suite == ESC_SUITE_INTL ? "platform-ca/intl" : "platform-ca";
+}
+
+
 int
 esign_pki_ca(MDB_txn *txn, MDB_dbi *dbis, const esc_kek_ring_t *ring,
     const char *site, int create, EVP_PKEY **key, X509 **cert)
+{
+    return esign_pki_ca_suite(txn, dbis, ring, site, ESC_SUITE_NATIONAL,
+                              create, key, cert);
+}
+
+
+int
+esign_pki_ca_suite(MDB_txn *txn, MDB_dbi *dbis, const esc_kek_ring_t *ring,
+    const char *site, int suite, int create, EVP_PKEY **key, X509 **cert)
 {
     int          rc;
     char        *pem, *b64, cn[128];
     json_t      *rec;
     size_t       len;
     uint8_t     *sealed, *bin;
-    const char  *s, *k;
+    const char  *s, *k, *name, *aad;
 
-    static const char  name[] = "ca";
+    if (suite != ESC_SUITE_NATIONAL && suite != ESC_SUITE_INTL) {
+        return ESIGN_PKI_ERROR;
+    }
 
-    rc = esign_db_get_json(txn, dbis[ESIGN_DB_META], name, sizeof(name) - 1,
+    name = esign_pki_ca_name(suite);
+    aad = esign_pki_ca_aad(suite);
+    *key = NULL;
+    *cert = NULL;
+
+    rc = esign_db_get_json(txn, dbis[ESIGN_DB_META], name, strlen(name),
                            &rec);
 
     if (rc == 0) {
@@ -312,13 +343,16 @@ esign_pki_ca(MDB_txn *txn, MDB_dbi *dbis, const esc_kek_ring_t *ring,
                 && esc_b64_decode(bin, esc_b64_decoded_max(strlen(k)) + 1,
                                   &len, k, strlen(k), ESC_B64_STD)
                    == ESC_CRYPTO_OK
-                && esc_key_unseal(ring, "platform-ca", bin, len, key)
-                   == ESC_CRYPTO_OK)
+                && esc_key_unseal(ring, aad, bin, len, key)
+                   == ESC_CRYPTO_OK
+                && esc_key_suite(*key) == suite)
             {
                 rc = ESIGN_PKI_OK;
 
             } else {
+                EVP_PKEY_free(*key);
                 X509_free(*cert);
+                *key = NULL;
                 *cert = NULL;
             }
 
@@ -337,9 +371,10 @@ esign_pki_ca(MDB_txn *txn, MDB_dbi *dbis, const esc_kek_ring_t *ring,
         return ESIGN_PKI_NOTFOUND;
     }
 
-    snprintf(cn, sizeof(cn), "%.64s esign platform CA", site);
+    snprintf(cn, sizeof(cn), "%.64s esign platform CA%s", site,
+             suite == ESC_SUITE_INTL ? " (intl)" : "");
 
-    if (esc_ca_create(ESC_SUITE_NATIONAL, cn, "esign", ESC_CA_YEARS, key,
+    if (esc_ca_create((esc_suite_t) suite, cn, "esign", ESC_CA_YEARS, key,
                       cert)
         != ESC_CRYPTO_OK)
     {
@@ -352,7 +387,7 @@ esign_pki_ca(MDB_txn *txn, MDB_dbi *dbis, const esc_kek_ring_t *ring,
     b64 = NULL;
 
     if (esc_cert_to_pem(*cert, &pem, &len) != ESC_CRYPTO_OK
-        || esc_key_seal(ring, "platform-ca", *key, &sealed, &len)
+        || esc_key_seal(ring, aad, *key, &sealed, &len)
            != ESC_CRYPTO_OK)
     {
         goto done;
@@ -370,7 +405,7 @@ esign_pki_ca(MDB_txn *txn, MDB_dbi *dbis, const esc_kek_ring_t *ring,
     rec = json_pack("{s:s,s:s}", "cert_pem", pem, "key_sealed_b64", b64);
     if (rec != NULL) {
         if (esign_db_put_json(txn, dbis[ESIGN_DB_META], name,
-                              sizeof(name) - 1, rec, 0)
+                              strlen(name), rec, 0)
             == 0)
         {
             rc = ESIGN_PKI_OK;
@@ -399,11 +434,22 @@ done:
 char *
 esign_pki_ca_pem(MDB_txn *txn, MDB_dbi *dbis)
 {
+    return esign_pki_ca_pem_suite(txn, dbis, ESC_SUITE_NATIONAL);
+}
+
+
+char *
+esign_pki_ca_pem_suite(MDB_txn *txn, MDB_dbi *dbis, int suite)
+{
     char        *pem;
     json_t      *rec;
-    const char  *s;
+    const char  *s, *name;
 
-    if (esign_db_get_json(txn, dbis[ESIGN_DB_META], "ca", 2, &rec) != 0) {
+    name = esign_pki_ca_name(suite);
+
+    if (esign_db_get_json(txn, dbis[ESIGN_DB_META], name, strlen(name), &rec)
+        != 0)
+    {
         return NULL;
     }
 
@@ -418,17 +464,28 @@ esign_pki_ca_pem(MDB_txn *txn, MDB_dbi *dbis)
 int
 esign_pki_write_ca_file(const char *data_dir, const char *pem)
 {
-    int     fd;
-    char    dir[4096], path[4200], tmp[4200];
-    size_t  len;
+    return esign_pki_write_ca_file_suite(data_dir, ESC_SUITE_NATIONAL, pem);
+}
+
+
+int
+esign_pki_write_ca_file_suite(const char *data_dir, int suite,
+    const char *pem)
+{
+    int          fd;
+    char         dir[4096], path[4200], tmp[4200];
+    size_t       len;
+    const char  *file;
 
     if (strlen(data_dir) > 4000) {
         return -1;
     }
 
+    file = suite == ESC_SUITE_INTL ? "ca-intl.crt" : "ca.crt";
+
     snprintf(dir, sizeof(dir), "%s/ca", data_dir);
-    snprintf(path, sizeof(path), "%s/ca.crt", dir);
-    snprintf(tmp, sizeof(tmp), "%s/ca.crt.%ld", dir, (long) getpid());
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    snprintf(tmp, sizeof(tmp), "%s/%s.%ld", dir, file, (long) getpid());
 
     if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
         return -1;
@@ -458,25 +515,71 @@ esign_pki_write_ca_file(const char *data_dir, const char *pem)
 }
 
 
+static const esign_pki_fields_t  esign_pki_fields_national = {
+    "certificate_pem", "key_wrapped_b64", "cert_serial"
+};
+
+static const esign_pki_fields_t  esign_pki_fields_intl = {
+    "intl_certificate_pem", "intl_key_wrapped_b64", "intl_cert_serial"
+};
+
+
+const esign_pki_fields_t *
+esign_pki_fields(int suite)
+{
+    return suite == ESC_SUITE_NATIONAL ? &esign_pki_fields_national
+           : suite == ESC_SUITE_INTL ? &esign_pki_fields_intl : NULL;
+}
+
+
+int
+esign_pki_key_aad(const char *inst_id, int suite, char *out, size_t size)
+{
+    int  n;
+
+    if (suite == ESC_SUITE_NATIONAL) {
+        n = snprintf(out, size, "%s", inst_id);
+
+    } else if (suite == ESC_SUITE_INTL) {
+        n = snprintf(out, size, "%s/intl", inst_id);
+
+    } else {
+        return ESIGN_PKI_ERROR;
+    }
+
+    return (n > 0 && (size_t) n < size) ? ESIGN_PKI_OK : ESIGN_PKI_ERROR;
+}
+
+
 int
 esign_pki_issue_institution(MDB_txn *txn, MDB_dbi *dbis,
     const esc_kek_ring_t *ring, EVP_PKEY *ca_key, X509 *ca_cert,
     json_t *inst)
 {
-    int          rc, tries;
-    X509        *cert;
-    char        *pem, *b64, serial[64];
-    size_t       len;
-    MDB_val      k, v;
-    uint8_t     *sealed;
-    EVP_PKEY    *key;
-    const char  *id, *name, *uscc;
+    int                         rc, tries, suite;
+    X509                       *cert;
+    char                       *pem, *b64, serial[64], aad[128];
+    size_t                      len;
+    MDB_val                     k, v;
+    uint8_t                    *sealed;
+    EVP_PKEY                   *key;
+    const char                 *id, *name, *uscc;
+    const esign_pki_fields_t   *f;
 
     id = json_string_value(json_object_get(inst, "id"));
     name = json_string_value(json_object_get(inst, "name"));
     uscc = json_string_value(json_object_get(inst, "uscc"));
 
     if (id == NULL || name == NULL || uscc == NULL) {
+        return ESIGN_PKI_ERROR;
+    }
+
+    suite = esc_key_suite(ca_key);
+    f = esign_pki_fields(suite);
+
+    if (f == NULL
+        || esign_pki_key_aad(id, suite, aad, sizeof(aad)) != ESIGN_PKI_OK)
+    {
         return ESIGN_PKI_ERROR;
     }
 
@@ -526,7 +629,7 @@ esign_pki_issue_institution(MDB_txn *txn, MDB_dbi *dbis,
     b64 = NULL;
 
     if (esc_cert_to_pem(cert, &pem, &len) != ESC_CRYPTO_OK
-        || esc_key_seal(ring, id, key, &sealed, &len) != ESC_CRYPTO_OK)
+        || esc_key_seal(ring, aad, key, &sealed, &len) != ESC_CRYPTO_OK)
     {
         goto done;
     }
@@ -540,11 +643,9 @@ esign_pki_issue_institution(MDB_txn *txn, MDB_dbi *dbis,
         goto done;
     }
 
-    if (json_object_set_new(inst, "certificate_pem", json_string(pem)) == 0
-        && json_object_set_new(inst, "key_wrapped_b64", json_string(b64))
-           == 0
-        && json_object_set_new(inst, "cert_serial", json_string(serial))
-           == 0)
+    if (json_object_set_new(inst, f->cert, json_string(pem)) == 0
+        && json_object_set_new(inst, f->key, json_string(b64)) == 0
+        && json_object_set_new(inst, f->serial, json_string(serial)) == 0)
     {
         rc = ESIGN_PKI_OK;
     }
@@ -598,4 +699,38 @@ esign_institution_load_key(json_t *inst, const char *kek_text,
     esc_kek_free(ring);
 
     return rc;
+}
+
+
+int
+esign_pki_issue_institution_suites(MDB_txn *txn, MDB_dbi *dbis,
+    const esc_kek_ring_t *ring, const char *site, int which, json_t *inst)
+{
+    int        rc, suite;
+    X509      *ca_cert;
+    EVP_PKEY  *ca_key;
+
+    for (suite = ESC_SUITE_NATIONAL; suite <= ESC_SUITE_INTL; suite++) {
+        if (!(which & (1 << suite))) {
+            continue;
+        }
+
+        rc = esign_pki_ca_suite(txn, dbis, ring, site, suite, 1, &ca_key,
+                                &ca_cert);
+        if (rc != ESIGN_PKI_OK) {
+            return rc;
+        }
+
+        rc = esign_pki_issue_institution(txn, dbis, ring, ca_key, ca_cert,
+                                         inst);
+
+        EVP_PKEY_free(ca_key);
+        X509_free(ca_cert);
+
+        if (rc != ESIGN_PKI_OK) {
+            return rc;
+        }
+    }
+
+    return ESIGN_PKI_OK;
 }

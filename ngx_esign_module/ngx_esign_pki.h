@@ -56,30 +56,78 @@ int esign_pki_blind_index(const esign_field_keys_t *keys, const char *value,
     size_t len, char out[65]);
 
 /*
- * The platform CA (META "ca": certificate PEM and the sealed private
- * key).  With "create" (write txn) the CA is made on first use: SM2,
- * CN "<site> esign platform CA", 10 years.  *key and *cert are new
- * references for the caller.
+ * The platform CAs, one per signature suite (esc_suite_t):
+ *   national  META "ca":      SM2, CN "<site> esign platform CA",
+ *             key sealed with AAD "platform-ca", file <data>/ca/ca.crt;
+ *   intl      META "ca_intl": ECDSA P-256, CN "<site> esign platform CA
+ *             (intl)", AAD "platform-ca/intl", file <data>/ca/ca-intl.crt.
+ * Each record holds the certificate PEM ("cert_pem") and the sealed
+ * private key ("key_sealed_b64").  With "create" (write txn) the CA is
+ * made on first use, valid 10 years.  *key and *cert are new references
+ * for the caller.  esign_pki_ca() is the national CA.
  */
 int esign_pki_ca(MDB_txn *txn, MDB_dbi *dbis, const esc_kek_ring_t *ring,
     const char *site, int create, EVP_PKEY **key, X509 **cert);
+int esign_pki_ca_suite(MDB_txn *txn, MDB_dbi *dbis,
+    const esc_kek_ring_t *ring, const char *site, int suite, int create,
+    EVP_PKEY **key, X509 **cert);
 
 /* The CA certificate PEM from META (malloc'ed), or NULL. */
 char *esign_pki_ca_pem(MDB_txn *txn, MDB_dbi *dbis);
+char *esign_pki_ca_pem_suite(MDB_txn *txn, MDB_dbi *dbis, int suite);
 
-/* Writes <data>/ca/ca.crt atomically (creates <data>/ca). 0 or -1. */
+/*
+ * Writes <data>/ca/ca.crt (national) or <data>/ca/ca-intl.crt (intl)
+ * atomically (creates <data>/ca).  0 or -1.
+ */
 int esign_pki_write_ca_file(const char *data_dir, const char *pem);
+int esign_pki_write_ca_file_suite(const char *data_dir, int suite,
+    const char *pem);
+
+/* The institution record fields of one suite's certificate and key. */
+typedef struct {
+    const char  *cert;         /* "certificate_pem" / "intl_certificate_pem" */
+    const char  *key;          /* "key_wrapped_b64" / "intl_key_wrapped_b64" */
+    const char  *serial;       /* "cert_serial" / "intl_cert_serial" */
+} esign_pki_fields_t;
+
+/* The fields of a suite, or NULL for an unknown suite. */
+const esign_pki_fields_t *esign_pki_fields(int suite);
+
+/*
+ * Associated data of an institution's sealed private key: "<inst_id>"
+ * for the national key (as before the intl suite existed), "<inst_id>/intl"
+ * for the P-256 key, so neither opens in another institution's record
+ * nor in the other suite's field.  ESIGN_PKI_OK or ESIGN_PKI_ERROR.
+ */
+int esign_pki_key_aad(const char *inst_id, int suite, char *out,
+    size_t size);
 
 /*
  * Issues the institution's certificate in the caller's write txn: a new
- * SM2 key pair, a serial that is unique in ESIGN_DB_CERTS (recorded
- * there -> inst_id), subject carrying the USCC.  Sets "certificate_pem",
- * "key_wrapped_b64" (sealed PKCS#8 DER, aad = inst_id) and "cert_serial"
- * in inst.  ESIGN_PKI_OK or an error.
+ * key pair of the CA's suite, a serial that is unique in ESIGN_DB_CERTS
+ * (recorded there -> inst_id; national and intl serials share the
+ * index), subject carrying the USCC.  Sets the suite's fields
+ * (esign_pki_fields(): certificate PEM, sealed private key with the AAD
+ * of esign_pki_key_aad(), serial) in inst.  ESIGN_PKI_OK or an error.
  */
 int esign_pki_issue_institution(MDB_txn *txn, MDB_dbi *dbis,
     const esc_kek_ring_t *ring, EVP_PKEY *ca_key, X509 *ca_cert,
     json_t *inst);
+
+#define ESIGN_PKI_SUITE_BIT(s)   (1 << (s))
+#define ESIGN_PKI_SUITES_ALL     (ESIGN_PKI_SUITE_BIT(ESC_SUITE_NATIONAL)     \
+                                  | ESIGN_PKI_SUITE_BIT(ESC_SUITE_INTL))
+
+/*
+ * Loads (creating on first use) the CA of every suite in "which"
+ * (ESIGN_PKI_SUITE_BIT()s) and issues the institution's certificate and
+ * key of each, in the caller's write txn.  Institution approval issues
+ * both suites, so an operator can switch esign_signature_suite without
+ * re-approving anyone.
+ */
+int esign_pki_issue_institution_suites(MDB_txn *txn, MDB_dbi *dbis,
+    const esc_kek_ring_t *ring, const char *site, int which, json_t *inst);
 
 /*
  * For the signing code: unwraps the institution's private key from its

@@ -35,17 +35,66 @@ typedef struct {
 
 
 /*
- * Signs doc with the institution's key (record fields "id",
- * "certificate_pem", "key_wrapped_b64"; the key is sealed under the KEK
- * with the institution ID as associated data).  suite: the configured
- * ESC_SUITE_*, which the key must have.  now_ms becomes the CMS
+ * Signs a document digest with the institution's key of the configured
+ * suite (ESC_SUITE_*): digest is the SM3 (national) or SHA-256 (intl) of
+ * the document, as recorded at upload (esign_doc_digest()), so the
+ * document itself is not needed.  The record fields are chosen by suite
+ * (esign_pki_fields()): national "certificate_pem" + "key_wrapped_b64"
+ * (sealed with AAD "<id>"), intl "intl_certificate_pem" +
+ * "intl_key_wrapped_b64" (AAD "<id>/intl").  now_ms becomes the CMS
  * signing-time (seconds) and signed_at_ms.
+ *
+ * The unsealed key and the parsed certificate are cached per process
+ * (see esign_sign_cache_*), keyed by institution ID, suite and a SHA-256
+ * over the KEK text, the sealed key and the certificate PEM, so a
+ * re-issued certificate or a changed KEK file is a cache miss.
+ *
+ * Returns ESIGN_SIGN_OK; ESIGN_SIGN_SUITE when the record has no key of
+ * this suite but one of the other (an institution approved before the
+ * intl suite existed: it needs `esignctl institution issue-intl`), or a
+ * key of the wrong algorithm in the suite's field; ESIGN_SIGN_NOKEY when
+ * it has no key at all; ESIGN_SIGN_ERROR otherwise.  Thread-safe.
+ */
+int esign_sign_digest(json_t *inst, const char *kek, size_t kek_len,
+    int suite, const uint8_t digest[32], uint64_t now_ms,
+    esign_signature_t *out);
+
+/*
+ * The same from the document itself: digests doc with the suite's hash
+ * and calls esign_sign_digest().
  */
 int esign_sign_document(json_t *inst, const char *kek, size_t kek_len,
     int suite, const uint8_t *doc, size_t len, uint64_t now_ms,
     esign_signature_t *out);
 
 void esign_signature_free(esign_signature_t *s);
+
+/* A log-friendly sentence for an ESIGN_SIGN_* code. */
+const char *esign_sign_strerror(int rc);
+
+
+/*
+ * The per-process key cache: at most ESIGN_SIGN_CACHE_MAX entries (least
+ * recently used evicted; evicted keys are freed), protected by a mutex.
+ * The trade-off (unsealed keys stay in worker memory) is in
+ * docs/security.md.
+ */
+#define ESIGN_SIGN_CACHE_MAX  256
+
+typedef struct {
+    size_t      entries;
+    uint64_t    hits;
+    uint64_t    misses;
+    uint64_t    evictions;
+} esign_sign_cache_stats_t;
+
+void esign_sign_cache_stats(esign_sign_cache_stats_t *st);
+
+/* Frees every cached key (worker exit, tests). */
+void esign_sign_cache_clear(void);
+
+/* Lowers the capacity (1..ESIGN_SIGN_CACHE_MAX; tests of eviction). */
+void esign_sign_cache_limit(size_t max);
 
 /*
  * Verifies a stored signature against a document digest of its suite and

@@ -5,10 +5,15 @@
  *     esignctl -d DATA operator add USERNAME [--password PW]
  *         creates a platform operator; the password is read from stdin
  *         (first line) unless --password is given (tests)
- *     esignctl -d DATA -k KEKFILE [-s SITE] ca init
- *         creates the platform CA now (else the first approval does)
- *     esignctl -d DATA ca show
- *         prints the CA certificate (PEM)
+ *     esignctl -d DATA -k KEKFILE [-s SITE] ca init [--suite national|intl]
+ *         creates both platform CAs now (national SM2 and intl P-256;
+ *         else the first approval does), writes <data>/ca/ca.crt and
+ *         ca-intl.crt, prints the CA of the suite (default national)
+ *     esignctl -d DATA ca show [--suite national|intl]
+ *         prints the CA certificate of the suite (PEM)
+ *     esignctl -d DATA -k KEKFILE [-s SITE] institution issue-intl ID
+ *         issues the P-256 certificate and key an institution approved
+ *         before the intl suite existed lacks (prints the certificate)
  *     esignctl kek create KEKFILE
  *         creates a new key-encryption key file (mode 0600, version 1)
  *     esignctl -d DATA -k KEKFILE kek rotate
@@ -49,8 +54,11 @@ usage(void)
 {
     fprintf(stderr,
         "usage: esignctl -d DATA operator add USERNAME [--password PW]\n"
-        "       esignctl -d DATA -k KEKFILE [-s SITE] ca init\n"
-        "       esignctl -d DATA ca show\n"
+        "       esignctl -d DATA -k KEKFILE [-s SITE] ca init "
+        "[--suite national|intl]\n"
+        "       esignctl -d DATA ca show [--suite national|intl]\n"
+        "       esignctl -d DATA -k KEKFILE [-s SITE] institution "
+        "issue-intl ID\n"
         "       esignctl kek create KEKFILE\n"
         "       esignctl -d DATA -k KEKFILE kek rotate\n");
     exit(2);
@@ -214,10 +222,23 @@ operator_add(const char *username, const char *password)
 
 
 static int
-ca_cmd(int init)
+load_ring(esc_kek_ring_t **ring)
 {
-    int              rc;
-    char            *pem;
+    if (kek_file == NULL || esc_kek_load(kek_file, ring) != ESC_CRYPTO_OK) {
+        fprintf(stderr, "esignctl: -k KEKFILE is required and must be "
+                "a valid 0600 key file\n");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+ca_cmd(int init, int suite)
+{
+    int              rc, s;
+    char            *pem, *pems[3];
     X509            *cert;
     MDB_env         *env;
     MDB_txn         *txn;
@@ -230,17 +251,27 @@ ca_cmd(int init)
     }
 
     if (init) {
-        if (kek_file == NULL
-            || esc_kek_load(kek_file, &ring) != ESC_CRYPTO_OK)
-        {
-            fprintf(stderr, "esignctl: -k KEKFILE is required and must be "
-                    "a valid 0600 key file\n");
+        if (load_ring(&ring) != 0) {
             mdb_txn_abort(txn);
             mdb_env_close(env);
             return 1;
         }
 
-        rc = esign_pki_ca(txn, dbis, ring, site, 1, &key, &cert);
+        /* both suites' CAs, as the first approval would make them */
+
+        rc = ESIGN_PKI_OK;
+
+        for (s = ESC_SUITE_NATIONAL; rc == ESIGN_PKI_OK && s <= ESC_SUITE_INTL;
+             s++)
+        {
+            rc = esign_pki_ca_suite(txn, dbis, ring, site, s, 1, &key,
+                                    &cert);
+            if (rc == ESIGN_PKI_OK) {
+                EVP_PKEY_free(key);
+                X509_free(cert);
+            }
+        }
+
         esc_kek_free(ring);
 
         if (rc != ESIGN_PKI_OK || mdb_txn_commit(txn) != 0) {
@@ -249,9 +280,6 @@ ca_cmd(int init)
             return 1;
         }
 
-        EVP_PKEY_free(key);
-        X509_free(cert);
-
         rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
         if (rc != 0) {
             mdb_env_close(env);
@@ -259,23 +287,150 @@ ca_cmd(int init)
         }
     }
 
-    pem = esign_pki_ca_pem(txn, dbis);
+    pems[ESC_SUITE_NATIONAL] = esign_pki_ca_pem_suite(txn, dbis,
+                                                      ESC_SUITE_NATIONAL);
+    pems[ESC_SUITE_INTL] = esign_pki_ca_pem_suite(txn, dbis, ESC_SUITE_INTL);
     mdb_txn_abort(txn);
     mdb_env_close(env);
 
+    if (init) {
+        for (s = ESC_SUITE_NATIONAL; s <= ESC_SUITE_INTL; s++) {
+            if (pems[s] != NULL) {
+                (void) esign_pki_write_ca_file_suite(data_dir, s, pems[s]);
+            }
+        }
+    }
+
+    pem = pems[suite];
+    rc = 0;
+
     if (pem == NULL) {
-        fprintf(stderr, "esignctl: no CA yet\n");
+        fprintf(stderr, "esignctl: no %s CA yet\n",
+                suite == ESC_SUITE_INTL ? "intl" : "national");
+        rc = 1;
+
+    } else {
+        fputs(pem, stdout);
+    }
+
+    free(pems[ESC_SUITE_NATIONAL]);
+    free(pems[ESC_SUITE_INTL]);
+
+    return rc;
+}
+
+
+/*
+ * An institution approved before the intl suite existed has no P-256
+ * certificate and key; this issues them (and the intl CA on first use)
+ * in one transaction, with an audit record.
+ */
+static int
+institution_issue_intl(const char *id)
+{
+    int              rc;
+    char            *pem;
+    json_t          *inst;
+    MDB_env         *env;
+    MDB_txn         *txn;
+    const char      *status;
+    esc_kek_ring_t  *ring;
+    MDB_dbi          dbis[ESIGN_DB_COUNT];
+
+    if (strlen(id) != ESC_RAND_ID_LEN) {
+        fprintf(stderr, "esignctl: %s is not an institution ID\n", id);
         return 1;
     }
 
-    if (init) {
-        (void) esign_pki_write_ca_file(data_dir, pem);
+    if (load_ring(&ring) != 0) {
+        return 1;
     }
 
-    fputs(pem, stdout);
+    if (open_env(&env, &txn, dbis, 0) != 0) {
+        esc_kek_free(ring);
+        return 1;
+    }
+
+    inst = NULL;
+    pem = NULL;
+    rc = 1;
+
+    if (esign_db_get_json(txn, dbis[ESIGN_DB_INSTITUTIONS], id,
+                          ESC_RAND_ID_LEN, &inst)
+        != 0)
+    {
+        fprintf(stderr, "esignctl: no institution %s\n", id);
+        goto done;
+    }
+
+    status = json_string_value(json_object_get(inst, "status"));
+
+    if (json_string_value(json_object_get(inst, "certificate_pem")) == NULL
+        || status == NULL || strcmp(status, "pending") == 0
+        || strcmp(status, "rejected") == 0)
+    {
+        fprintf(stderr, "esignctl: institution %s was never approved\n",
+                id);
+        goto done;
+    }
+
+    if (json_string_value(json_object_get(inst, "intl_certificate_pem"))
+        != NULL)
+    {
+        fprintf(stderr, "esignctl: institution %s already has an intl "
+                "certificate\n", id);
+        goto done;
+    }
+
+    if (esign_pki_issue_institution_suites(txn, dbis, ring, site,
+                                           ESIGN_PKI_SUITE_BIT(
+                                               ESC_SUITE_INTL), inst)
+        != ESIGN_PKI_OK
+        || esign_db_put_json(txn, dbis[ESIGN_DB_INSTITUTIONS], id,
+                             ESC_RAND_ID_LEN, inst, 0)
+           != 0
+        || esign_audit_append(txn, dbis, id, NULL, "institution_issue_intl",
+                              id, "esignctl", NULL, now_ms())
+           != 0
+        || esign_audit_append(txn, dbis, ESIGN_AUDIT_PLATFORM, NULL,
+                              "institution_issue_intl", id, "esignctl",
+                              NULL, now_ms())
+           != 0)
+    {
+        fprintf(stderr, "esignctl: cannot issue the intl certificate\n");
+        goto done;
+    }
+
+    pem = esign_pki_ca_pem_suite(txn, dbis, ESC_SUITE_INTL);
+
+    if (mdb_txn_commit(txn) != 0) {
+        txn = NULL;
+        fprintf(stderr, "esignctl: cannot commit\n");
+        goto done;
+    }
+
+    txn = NULL;
+
+    if (pem != NULL) {
+        (void) esign_pki_write_ca_file_suite(data_dir, ESC_SUITE_INTL, pem);
+    }
+
+    fputs(json_string_value(json_object_get(inst, "intl_certificate_pem")),
+          stdout);
+    rc = 0;
+
+done:
+
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+
+    mdb_env_close(env);
+    esc_kek_free(ring);
+    json_decref(inst);
     free(pem);
 
-    return 0;
+    return rc;
 }
 
 
@@ -347,7 +502,7 @@ kek_rotate(void)
 int
 main(int argc, char **argv)
 {
-    int          i;
+    int          i, suite;
     const char  *password;
 
     i = 1;
@@ -411,13 +566,33 @@ main(int argc, char **argv)
     }
 
     if (strcmp(argv[i], "ca") == 0 && i + 1 < argc) {
+        suite = ESC_SUITE_NATIONAL;
+
+        if (i + 4 == argc && strcmp(argv[i + 2], "--suite") == 0) {
+            if (strcmp(argv[i + 3], "intl") == 0) {
+                suite = ESC_SUITE_INTL;
+
+            } else if (strcmp(argv[i + 3], "national") != 0) {
+                usage();
+            }
+
+        } else if (i + 2 != argc) {
+            usage();
+        }
+
         if (strcmp(argv[i + 1], "init") == 0) {
-            return ca_cmd(1);
+            return ca_cmd(1, suite);
         }
 
         if (strcmp(argv[i + 1], "show") == 0) {
-            return ca_cmd(0);
+            return ca_cmd(0, suite);
         }
+    }
+
+    if (strcmp(argv[i], "institution") == 0 && i + 3 == argc
+        && strcmp(argv[i + 1], "issue-intl") == 0)
+    {
+        return institution_issue_intl(argv[i + 2]);
     }
 
     usage();
