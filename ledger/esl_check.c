@@ -305,7 +305,7 @@ tile_check(tilewalk *tw, unsigned L)
 {
     unsigned char  kb[13], *rows = tw->exp;
     MDB_val        k = { 13, kb }, d;
-    unsigned       w = tw->w[L], r, j;
+    unsigned       w = tw->w[L], r;
     size_t         off;
 
     /* Expected rows, computed from row 0 only. */
@@ -313,13 +313,10 @@ tile_check(tilewalk *tw, unsigned L)
     for (r = 1; r < 8; r++) {
         unsigned char *lo = rows + esl__tile_row_off(w, r - 1) * ESL_H;
         unsigned char *hi = rows + esl__tile_row_off(w, r) * ESL_H;
-        for (j = 0; j < (w >> r); j++) {
-            if (esl_node_hash(tw->h, lo + 2 * j * ESL_H,
-                              lo + (2 * j + 1) * ESL_H, hi + j * ESL_H)
-                != ESL_OK)
-            {
-                return ESL_ECRYPTO;
-            }
+        if (esl__node_row(tw->h, lo, w >> r, (unsigned char (*)[ESL_H]) hi)
+            != ESL_OK)
+        {
+            return ESL_ECRYPTO;
         }
     }
     esl__put32(kb, tw->t->sid);

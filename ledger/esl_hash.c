@@ -144,3 +144,59 @@ esl_node_hash(esl_hasher *h, const unsigned char l[ESL_H],
     memcpy(b + 1 + ESL_H, r, ESL_H);
     return hash3(h, b, sizeof(b), NULL, 0, NULL, 0, out);
 }
+
+
+/* Many leaf hashes at once (multi-buffer SM3 where the profile is SM3). */
+int
+esl__leaf_hashes(esl_hasher *h, const unsigned char *const *msg,
+    const size_t *len, size_t n, unsigned char (*out)[ESL_H])
+{
+    size_t  i;
+    int     rc;
+
+    if (h->sm3) {
+        esl__sm3x(0x00, msg, len, n, out);
+        return ESL_OK;
+    }
+    for (i = 0; i < n; i++) {
+        if ((rc = esl_leaf_hash(h, msg[i], len[i], out[i])) != ESL_OK) {
+            return rc;
+        }
+    }
+    return ESL_OK;
+}
+
+
+/* out[j] = node(pairs[2j], pairs[2j + 1]) for j < n: one row of a tree
+ * from the row below it, stored contiguously. */
+int
+esl__node_row(esl_hasher *h, const unsigned char *pairs, size_t n,
+    unsigned char (*out)[ESL_H])
+{
+    const unsigned char  *mp[64];
+    size_t                ml[64], i, k;
+    int                   rc;
+
+    if (!h->sm3) {
+        for (i = 0; i < n; i++) {
+            rc = esl_node_hash(h, pairs + 2 * i * ESL_H,
+                               pairs + (2 * i + 1) * ESL_H, out[i]);
+            if (rc != ESL_OK) {
+                return rc;
+            }
+        }
+        return ESL_OK;
+    }
+    while (n > 0) {
+        k = n < 64 ? n : 64;
+        for (i = 0; i < k; i++) {
+            mp[i] = pairs + 2 * i * ESL_H;
+            ml[i] = 2 * ESL_H;
+        }
+        esl__sm3x(0x01, mp, ml, k, out);
+        pairs += 2 * k * ESL_H;
+        out += k;
+        n -= k;
+    }
+    return ESL_OK;
+}

@@ -25,12 +25,27 @@ void esl__sm3_init(esl__sm3 *s);
 void esl__sm3_update(esl__sm3 *s, const void *data, size_t len);
 void esl__sm3_final(esl__sm3 *s, unsigned char out[ESL_HASH_LEN]);
 
+/* Multi-buffer SM3 (esl_sm3x.c): out[i] = SM3(prefix || msg[i]) for n
+ * messages, 16 or 8 per SIMD pass where the CPU has AVX-512 or AVX2. */
+void esl__sm3x(unsigned char prefix, const unsigned char *const *msg,
+    const size_t *len, size_t n, unsigned char (*out)[ESL_HASH_LEN]);
+void esl__sm3x_at(int level, unsigned char prefix,
+    const unsigned char *const *msg, const size_t *len, size_t n,
+    unsigned char (*out)[ESL_HASH_LEN]);
+int  esl__sm3x_level(void);         /* 0 scalar, 1 AVX2, 2 AVX-512 */
+unsigned esl__sm3x_lanes(void);
+
 struct esl_hasher {
     EVP_MD      *md;        /* fetched once: implicit fetch halves speed */
     EVP_MD_CTX  *ctx;
     int          own_md;
     int          sm3;       /* md is SM3: hash with esl__sm3, not EVP */
 };
+
+int  esl__leaf_hashes(esl_hasher *h, const unsigned char *const *msg,
+    const size_t *len, size_t n, unsigned char (*out)[ESL_H]);
+int  esl__node_row(esl_hasher *h, const unsigned char *pairs, size_t n,
+    unsigned char (*out)[ESL_H]);
 
 /* A hasher on the stack around a borrowed md (ledger-internal use). */
 int  esl__hasher_init(esl_hasher *h, EVP_MD *md);

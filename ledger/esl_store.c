@@ -700,12 +700,11 @@ tiles_level(esl_hasher *h, esl__tctx *t, unsigned L, uint64_t start,
         for (r = 1; r < 8; r++) {
             unsigned char *lo = work + row256(r - 1) * ESL_H;
             unsigned char *row = work + row256(r) * ESL_H;
-            for (j = off >> r; j < (w >> r); j++) {
-                rc = esl_node_hash(h, lo + (2 * j) * ESL_H,
-                                   lo + (2 * j + 1) * ESL_H, row + j * ESL_H);
-                if (rc != ESL_OK) {
-                    return rc;
-                }
+            j = off >> r;
+            rc = esl__node_row(h, lo + (2 * j) * ESL_H, (w >> r) - j,
+                               (unsigned char (*)[ESL_H]) (row + j * ESL_H));
+            if (rc != ESL_OK) {
+                return rc;
             }
         }
 
@@ -1015,11 +1014,15 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     }
     for (i = 0; i < n; i++) {
         esl_entry_encode(&entries[i], enc.buf + enc.off[i], enc.len[i], NULL);
-        rc = esl_leaf_hash(&h, enc.buf + enc.off[i], enc.len[i],
-                           res[i].leaf_hash);
-        if (rc != ESL_OK) {
-            goto fail;
-        }
+        nbytes[i] = enc.buf + enc.off[i];
+    }
+    /* all leaf hashes in one multi-buffer pass, then into the results */
+    rc = esl__leaf_hashes(&h, nbytes, enc.len, n, leaves);
+    if (rc != ESL_OK) {
+        goto fail;
+    }
+    for (i = 0; i < n; i++) {
+        memcpy(res[i].leaf_hash, leaves[i], ESL_H);
     }
 
     if ((rc = esl__txn_begin(sh.st, 1, &txn)) != ESL_OK) {

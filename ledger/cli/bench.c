@@ -163,7 +163,7 @@ cmd_bench(int argc, char **argv)
     size_t             elen, np;
     uint64_t           seq = 0, size, i, n;
     double             t0, raw, a1, a64, a1024, gen, ver, fsck, sm3, sm3n;
-    double             sign;
+    double             sign, sm3mb, sm3one;
 
     snprintf(dir, sizeof(dir), "%s", argc > 1 ? argv[1] : "/tmp");
     mk_entry(0, &e, id, pay);
@@ -266,17 +266,50 @@ cmd_bench(int argc, char **argv)
             sm3n = (double) n / t1;
         }
     }
+    {
+        /* The multi-buffer SM3 the ledger now hashes batches with (leaf
+         * hashes of a batch, tile rows, verify): 64 different records
+         * per call, one core.  It counts for the baseline too. */
+        static unsigned char  recs[64][1024];
+        const unsigned char  *mp[64];
+        size_t                ml[64];
+        unsigned char         mo[64][ESL_HASH_LEN];
+        unsigned              q;
+        double                t1;
+
+        for (q = 0; q < 64; q++) {
+            memcpy(recs[q], enc, elen);
+            recs[q][20] = (unsigned char) q;
+            mp[q] = recs[q];
+            ml[q] = elen;
+        }
+        t1 = now();
+        for (i = 0; i < n; i += 64) {
+            recs[0][21] = (unsigned char) i;
+            esl__sm3x(0x00, mp, ml, 64, mo);
+        }
+        t1 = now() - t1;
+        sm3mb = (double) n / t1;
+        printf("SM3 leaf hash, libesl multi-buffer : %10.1f MB/s (%u lanes)"
+               "\n", (double) n * (double) elen / t1 / 1e6,
+               esl__sm3x_lanes());
+    }
+    sm3one = sm3n * (double) elen / 1e6;     /* faster single-message SM3 */
+    if (sm3mb > sm3n) {
+        sm3n = sm3mb;
+    }
     sm3 = sm3n * (double) elen / 1e6;
     t0 = now();
     esl_verify(l, "b1024", v, NULL, NULL, &st);
     t0 = now() - t0;
     fsck = (double) st.entry_bytes / t0 / 1e6;
-    printf("SM3 leaf hashing, baseline (faster) : %10.1f MB/s (%.0f "
+    printf("SM3 leaf hashing, baseline (fastest): %10.1f MB/s (%.0f "
            "entries/s)\n", sm3, sm3n);
     printf("full-shard verify (fsck)           : %10.1f MB/s (%.0f "
-           "entries/s, %llu blocks with signatures; %.0f%% of SM3; "
-           "target >= 50%%)\n", fsck, (double) st.entries / t0,
-           (unsigned long long) st.blocks, 100.0 * fsck / sm3);
+           "entries/s, %llu blocks with signatures; %.0f%% of the fastest "
+           "SM3, %.0f%% of single-message SM3; target >= 50%%)\n", fsck,
+           (double) st.entries / t0, (unsigned long long) st.blocks,
+           100.0 * fsck / sm3, 100.0 * fsck / sm3one);
 
     n = 300;
     t0 = now();

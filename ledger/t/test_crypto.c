@@ -92,6 +92,42 @@ test_sm3_vs_openssl(void)
     ok(badleaf == 0, "leaf hash = OpenSSL SM3(0x00 || m), lengths 0..1100");
     ok(badsplit == 0, "own SM3 over split updates = OpenSSL SM3");
     ok(badnode == 0, "node hash = OpenSSL SM3(0x01 || l || r)");
+
+    /* multi-buffer SM3 at every level this CPU has: 1100 messages of
+     * lengths 0..1099 in groups of mixed sizes (lanes finish at
+     * different blocks), and groups of one length (the common case) */
+    {
+        static const unsigned char *mp[1100];
+        static size_t ml[1100];
+        static unsigned char mo[1100][32];
+        int lvl, badx;
+        size_t i;
+        for (lvl = 0; lvl <= esl__sm3x_level(); lvl++) {
+            for (i = 0; i < 1100; i++) {
+                ml[i] = (i * 389) % 1100;       /* a permutation of 0..1099 */
+                mp[i] = msg + (i % 2);
+            }
+            esl__sm3x_at(lvl, 0x00, mp, ml, 1100, mo);
+            for (badx = 0, i = 0; i < 1100; i++) {
+                pre[0] = 0x00;
+                memcpy(pre + 1, mp[i], ml[i]);
+                EVP_Digest(pre, ml[i] + 1, want, &wl, md, NULL);
+                badx += memcmp(mo[i], want, 32) != 0;
+            }
+            for (i = 0; i < 37; i++) {
+                ml[i] = 64;
+                mp[i] = msg + 32 * (i % 30);
+            }
+            esl__sm3x_at(lvl, 0x01, mp, ml, 37, mo);
+            for (i = 0; i < 37; i++) {
+                esl_node_hash(h, mp[i], mp[i] + 32, out);
+                badx += memcmp(mo[i], out, 32) != 0;
+            }
+            ok(badx == 0, "multi-buffer SM3, level %d of %d: = OpenSSL for "
+               "mixed lengths 0..1099 and node hashes", lvl,
+               esl__sm3x_level());
+        }
+    }
     EVP_MD_free(md);
     esl_hasher_free(h);
 }
