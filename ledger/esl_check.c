@@ -444,6 +444,8 @@ index_check(MDB_txn *txn, esl__shard *sh, const uint64_t key[2],
 }
 
 
+#define VCHUNK  64
+
 static int
 verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     const esl_verifier *v, report *r, esl_verify_stats *stats)
@@ -457,7 +459,10 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     unsigned char   rec[ESL_ENTRY_ID_MAX + 8];
     esl_entry       e;
     MDB_cursor     *cur = NULL;
-    unsigned char   kb[4 + ESL_ENTRY_ID_MAX], leaf[ESL_H], prev[ESL_H];
+    unsigned char   kb[4 + ESL_ENTRY_ID_MAX], prev[ESL_H];
+    const unsigned char *vp[VCHUNK];
+    size_t          vl[VCHUNK];
+    unsigned char   vh[VCHUNK][ESL_H];
     unsigned char   root[ESL_H];
     MDB_val         k, d;
     uint64_t        i, hgt, ptime = 0, psize = 0;
@@ -490,42 +495,61 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     esl__put64(kb + 4, 0);
     k.mv_size = 12;
     k.mv_data = kb;
-    for (i = 0; i < sh->size; i++) {
-        mrc = mdb_cursor_get(cur, &k, &d, i == 0 ? MDB_SET_KEY : MDB_NEXT);
-        if (mrc != 0 || k.mv_size != 12 || esl__get32(k.mv_data) != sh->sid
-            || esl__get64((unsigned char *) k.mv_data + 4) != i)
+    /* VCHUNK entries at a time: their leaf hashes in one multi-buffer
+     * pass (the pointers stay valid for the read txn), then decode,
+     * fingerprints and tiles one by one */
+    for (i = 0; i < sh->size; ) {
+        size_t  cn = 0, q;
+        int     gap = 0;
+
+        while (cn < VCHUNK && i + cn < sh->size) {
+            mrc = mdb_cursor_get(cur, &k, &d, i + cn == 0 ? MDB_SET_KEY
+                                                          : MDB_NEXT);
+            if (mrc != 0 || k.mv_size != 12
+                || esl__get32(k.mv_data) != sh->sid
+                || esl__get64((unsigned char *) k.mv_data + 4) != i + cn)
+            {
+                gap = 1;
+                break;
+            }
+            vp[cn] = d.mv_data;
+            vl[cn++] = d.mv_size;
+            if (stats != NULL) {
+                stats->entries++;
+                stats->entry_bytes += d.mv_size;
+            }
+        }
+        if (cn > 0 && (rc = esl__leaf_hashes(&h, vp, vl, cn, vh)) != ESL_OK)
         {
+            goto done;
+        }
+        for (q = 0; q < cn; q++, i++) {
+            if (esl_entry_decode(vp[q], vl[q], &e) != ESL_OK) {
+                if (efaults++ < 20) {
+                    fault(r, "entry %llu is not a canonical entry",
+                          (unsigned long long) i);
+                }
+            } else {
+                memcpy(rec, e.entry_id, e.entry_id_len);
+                esl__put64(rec + e.entry_id_len, i);
+                ifp.sum += esl__siphash(fkey, rec, e.entry_id_len + 8);
+                ifp.n++;
+            }
+            esl__lidx_rec(rec, vh[q], sh->sid, i);
+            lfp.sum += esl__siphash(fkey, rec, ESL_LREC);
+            lfp.n++;
+            if ((rc = tile_push(tw, 0, vh[q])) != ESL_OK) {
+                goto done;
+            }
+            if (tw->bad_tiles > 20) {
+                fault(r, "too many bad tiles, giving up on the tree");
+                goto blocks;
+            }
+        }
+        if (gap) {
             fault(r, "entry %llu missing", (unsigned long long) i);
             rc = ESL_OK;
             goto blocks;        /* the tree cannot be rebuilt past a gap */
-        }
-        if (stats != NULL) {
-            stats->entries++;
-            stats->entry_bytes += d.mv_size;
-        }
-        if ((rc = esl_leaf_hash(&h, d.mv_data, d.mv_size, leaf)) != ESL_OK) {
-            goto done;
-        }
-        if (esl_entry_decode(d.mv_data, d.mv_size, &e) != ESL_OK) {
-            if (efaults++ < 20) {
-                fault(r, "entry %llu is not a canonical entry",
-                      (unsigned long long) i);
-            }
-        } else {
-            memcpy(rec, e.entry_id, e.entry_id_len);
-            esl__put64(rec + e.entry_id_len, i);
-            ifp.sum += esl__siphash(fkey, rec, e.entry_id_len + 8);
-            ifp.n++;
-        }
-        esl__lidx_rec(rec, leaf, sh->sid, i);
-        lfp.sum += esl__siphash(fkey, rec, ESL_LREC);
-        lfp.n++;
-        if ((rc = tile_push(tw, 0, leaf)) != ESL_OK) {
-            goto done;
-        }
-        if (tw->bad_tiles > 20) {
-            fault(r, "too many bad tiles, giving up on the tree");
-            goto blocks;
         }
     }
     if ((rc = index_check(txn, sh, fkey, &lfp, &ifp, r)) != ESL_OK) {
