@@ -183,6 +183,12 @@ ngx_int_t ngx_esign_store_write(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
     ngx_esign_store_write_pt fn, void *data,
     ngx_int_t (*done)(ngx_http_request_t *r, ngx_esign_ctx_t *ctx));
 int ngx_esign_store_rc(ngx_esign_ctx_t *ctx);
+/*
+ * The same group-committed write from code that already runs in a pool
+ * thread: returns fn's error, the commit's, or 0 once durable.
+ */
+int ngx_esign_store_commit(MDB_env *env, MDB_dbi *dbis,
+    ngx_esign_store_write_pt fn, void *data);
 void *ngx_esign_store_data(ngx_esign_ctx_t *ctx);
 ngx_int_t ngx_esign_store_init_module(ngx_cycle_t *cycle,
     ngx_esign_main_conf_t *emcf);

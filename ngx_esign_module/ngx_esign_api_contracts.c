@@ -75,6 +75,7 @@ typedef struct {
     int64_t                    expires_at;       /* 0: none */
 
     /* confirm: made in the thread before the transaction */
+    unsigned                   sign:1;
     esign_signature_t          sig;
     int                        sign_rc;
 
@@ -90,6 +91,7 @@ typedef struct {
     esign_evidence_entry_t     ev[NGX_ESIGN_CT_MAX_EV];
     ngx_esign_ledger_item_t    items[NGX_ESIGN_CT_MAX_EV];
     size_t                     nev;
+    int                        store_rc;
     int                        ledger_rc;
 } ngx_esign_ct_op_t;
 
@@ -126,13 +128,11 @@ static ngx_int_t ngx_esign_api_contract_evidence(ngx_http_request_t *r,
 
 static ngx_int_t ngx_esign_ct_action(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx, int action);
-static void ngx_esign_ct_sign_run(void *data, ngx_log_t *log);
-static ngx_int_t ngx_esign_ct_signed(ngx_http_request_t *r,
+static void ngx_esign_ct_sign_run(ngx_esign_ct_op_t *op);
+static void ngx_esign_ct_run(void *data, ngx_log_t *log);
+static ngx_int_t ngx_esign_ct_done(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx);
 static int ngx_esign_ct_txn(MDB_txn *txn, MDB_dbi *dbis, void *data);
-static ngx_int_t ngx_esign_ct_committed(ngx_http_request_t *r,
-    ngx_esign_ctx_t *ctx);
-static void ngx_esign_ct_ledger_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_esign_ct_answer(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx);
 static void ngx_esign_ct_doc_run(void *data, ngx_log_t *log);
@@ -1141,7 +1141,10 @@ ngx_esign_ct_action_txn(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op)
     if (done_all) {
         /* R-ARCH-1/2: archive with the checks, then the result evidence */
 
-        if (esign_archive_check(c, op->now_ms) < 0) {
+        if (esign_archive_check_txn(txn, dbis, (char *) op->kek.data,
+                                    op->kek.len, c, op->now_ms)
+            < 0)
+        {
             rc = ENOMEM;
             goto failed;
         }
@@ -1238,23 +1241,86 @@ ngx_esign_ct_txn(MDB_txn *txn, MDB_dbi *dbis, void *data)
 }
 
 
-/* ---- event loop: after the commit ------------------------------------- */
+/* ---- the pool thread: sign, commit, append --------------------------- */
+
+
+/* Wall-clock milliseconds, usable in a pool thread (no nginx time cache). */
+static uint64_t
+ngx_esign_ct_wall_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+
+/*
+ * One pool task per action, so a request leaves the event loop once: the
+ * signature (confirm), the state transaction (group commit with the
+ * other writers of this worker) and the ledger append of its evidence
+ * (group commit as well).  Acknowledged means all three are done.
+ */
+static void
+ngx_esign_ct_run(void *data, ngx_log_t *log)
+{
+    ngx_esign_ct_op_t  *op = data;
+
+    size_t  i;
+
+    if (op->sign) {
+        ngx_esign_ct_sign_run(op);
+
+        if (op->sign_rc != ESIGN_SIGN_OK) {
+            return;
+        }
+
+        /* the transaction time follows the signing time */
+        op->now_ms = ngx_esign_ct_wall_ms();
+    }
+
+    op->store_rc = ngx_esign_store_commit(op->env, op->dbis,
+                                          ngx_esign_ct_txn, op);
+
+    if (op->store_rc != 0 || op->nev == 0) {
+        return;
+    }
+
+    /* the entries are durable in the state: now in the ledger */
+
+    for (i = 0; i < op->nev; i++) {
+        memcpy(op->items[i].shard, op->ev[i].shard,
+               sizeof(op->items[i].shard));
+        op->items[i].bytes = op->ev[i].bytes;
+        op->items[i].len = op->ev[i].len;
+    }
+
+    op->ledger_rc = ngx_esign_ledger_append(op->items, op->nev);
+}
+
+
+/* ---- event loop: the answer ------------------------------------------- */
 
 
 static ngx_int_t
-ngx_esign_ct_committed(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
+ngx_esign_ct_done(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
 {
-    int                 rc;
-    size_t              i;
     ngx_esign_ct_op_t  *op;
 
-    op = ngx_esign_store_data(ctx);
-    rc = ngx_esign_store_rc(ctx);
+    op = ctx->task_data;
 
-    if (rc != 0 && op->outcome == NGX_ESIGN_CT_OK) {
+    if (op->sign && op->sign_rc != ESIGN_SIGN_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "esign: signing contract \"%s\" failed: %s",
+                      op->id, esign_sign_strerror(op->sign_rc));
+        return ngx_esign_send_unavailable(r);
+    }
+
+    if (op->store_rc != 0 && op->outcome == NGX_ESIGN_CT_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "esign: contract transaction failed: %s",
-                      mdb_strerror(rc));
+                      mdb_strerror(op->store_rc));
         return ngx_esign_send_unavailable(r);
     }
 
@@ -1262,32 +1328,22 @@ ngx_esign_ct_committed(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
         return ngx_esign_ct_send_outcome(r, op);
     }
 
-    /* the entries are durable in the state: now in the ledger */
+    return ngx_esign_ct_answer(r, ctx);
+}
 
-    for (i = 0; i < op->nev; i++) {
-        ngx_memcpy(op->items[i].shard, op->ev[i].shard,
-                   sizeof(op->items[i].shard));
-        op->items[i].bytes = op->ev[i].bytes;
-        op->items[i].len = op->ev[i].len;
-    }
 
-    if (ngx_esign_task_post(r, ctx, ngx_esign_ct_ledger_run, op,
-                            ngx_esign_ct_answer)
+/* Posts the action's task; the caller returns what this returns. */
+static ngx_int_t
+ngx_esign_ct_post(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
+    ngx_esign_ct_op_t *op)
+{
+    if (ngx_esign_task_post(r, ctx, ngx_esign_ct_run, op, ngx_esign_ct_done)
         != NGX_OK)
     {
         return ngx_esign_send_unavailable(r);
     }
 
     return NGX_DONE;
-}
-
-
-static void
-ngx_esign_ct_ledger_run(void *data, ngx_log_t *log)
-{
-    ngx_esign_ct_op_t  *op = data;
-
-    op->ledger_rc = ngx_esign_ledger_append(op->items, op->nev);
 }
 
 
@@ -1520,14 +1576,7 @@ ngx_esign_api_contract_create(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
         return ngx_esign_send_unavailable(r);
     }
 
-    if (ngx_esign_store_write(r, ctx, ngx_esign_ct_txn, op,
-                              ngx_esign_ct_committed)
-        != NGX_OK)
-    {
-        return ngx_esign_send_unavailable(r);
-    }
-
-    return NGX_DONE;
+    return ngx_esign_ct_post(r, ctx, op);
 }
 
 
@@ -1603,40 +1652,22 @@ ngx_esign_ct_action(ngx_http_request_t *r, ngx_esign_ctx_t *ctx, int action)
         return ngx_esign_ct_send_outcome(r, op);
     }
 
-    if (action == NGX_ESIGN_CT_CONFIRM) {
-        /* R-SIGN-8: sign in the pool first, then one state transaction */
+    /* R-SIGN-8: a confirm signs in the pool first, then one transaction */
+    op->sign = action == NGX_ESIGN_CT_CONFIRM;
 
-        if (ngx_esign_task_post(r, ctx, ngx_esign_ct_sign_run, op,
-                                ngx_esign_ct_signed)
-            != NGX_OK)
-        {
-            return ngx_esign_send_unavailable(r);
-        }
-
-        return NGX_DONE;
-    }
-
-    if (ngx_esign_store_write(r, ctx, ngx_esign_ct_txn, op,
-                              ngx_esign_ct_committed)
-        != NGX_OK)
-    {
-        return ngx_esign_send_unavailable(r);
-    }
-
-    return NGX_DONE;
+    return ngx_esign_ct_post(r, ctx, op);
 }
 
 
-/* Thread: decrypt the document and sign it with the institution's key. */
+/*
+ * Thread: sign the document's digest of the suite (recorded at upload, so
+ * the document is not decrypted) with the institution's key.
+ */
 static void
-ngx_esign_ct_sign_run(void *data, ngx_log_t *log)
+ngx_esign_ct_sign_run(ngx_esign_ct_op_t *op)
 {
-    ngx_esign_ct_op_t  *op = data;
-
-    int          rc;
-    size_t       len;
     json_t      *c, *inst;
-    uint8_t     *doc;
+    uint8_t      digest[32];
     MDB_txn     *txn;
     const char  *owner, *doc_id;
 
@@ -1648,8 +1679,6 @@ ngx_esign_ct_sign_run(void *data, ngx_log_t *log)
 
     c = NULL;
     inst = NULL;
-    doc = NULL;
-    len = 0;
 
     if (esign_contract_get(txn, op->dbis, op->id, &c) != 0) {
         goto done;
@@ -1664,57 +1693,23 @@ ngx_esign_ct_sign_run(void *data, ngx_log_t *log)
         goto done;
     }
 
-    rc = esign_doc_read(txn, op->dbis, (char *) op->kek.data, op->kek.len,
-                        owner, doc_id, &doc, &len);
-    if (rc != 0) {
+    if (esign_doc_digest(txn, op->dbis, (char *) op->kek.data, op->kek.len,
+                         owner, doc_id, op->suite, digest)
+        != 0)
+    {
         goto done;
     }
 
-    op->sign_rc = esign_sign_document(inst, (char *) op->kek.data,
-                                      op->kek.len, op->suite, doc, len,
-                                      op->now_ms, &op->sig);
+    op->sign_rc = esign_sign_digest(inst, (char *) op->kek.data,
+                                    op->kek.len, op->suite, digest,
+                                    op->now_ms, &op->sig);
 
 done:
 
     mdb_txn_abort(txn);
 
-    if (doc != NULL) {
-        esc_free_secret(doc, len);
-    }
-
     json_decref(inst);
     json_decref(c);
-}
-
-
-static ngx_int_t
-ngx_esign_ct_signed(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
-{
-    ngx_esign_ct_op_t  *op;
-
-    op = ctx->task_data;
-
-    if (op->sign_rc != ESIGN_SIGN_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "esign: signing contract \"%s\" failed (%d)%s",
-                      op->id, op->sign_rc,
-                      op->sign_rc == ESIGN_SIGN_SUITE
-                      ? ": the institution key is not of the suite set by "
-                        "esign_signature_suite" : "");
-        return ngx_esign_send_unavailable(r);
-    }
-
-    /* the transaction time follows the signing time */
-    op->now_ms = ngx_esign_now_ms();
-
-    if (ngx_esign_store_write(r, ctx, ngx_esign_ct_txn, op,
-                              ngx_esign_ct_committed)
-        != NGX_OK)
-    {
-        return ngx_esign_send_unavailable(r);
-    }
-
-    return NGX_DONE;
 }
 
 

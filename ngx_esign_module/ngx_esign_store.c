@@ -6,17 +6,42 @@
  */
 
 
+#include <pthread.h>
+
 #include "ngx_esign.h"
 #include "ngx_esign_db.h"
 
 
-typedef struct {
+typedef struct ngx_esign_store_task_s  ngx_esign_store_task_t;
+
+struct ngx_esign_store_task_s {
     ngx_esign_store_write_pt   fn;
     void                      *data;
     MDB_env                   *env;
     MDB_dbi                   *dbis;
     int                        rc;
-} ngx_esign_store_task_t;
+
+    /* group commit: the queue of waiting writers of this process */
+    ngx_esign_store_task_t    *next;
+    int                        done;
+};
+
+
+/*
+ * Group commit.  Pool threads that want to write queue up; one of them
+ * (the leader) takes the whole queue, runs every writer's function in its
+ * own nested transaction of one write transaction (a writer that fails
+ * aborts only its nested transaction) and commits once: one fsync for the
+ * batch instead of one per request.  Everyone waits for the commit of
+ * their batch, so "done" still means durable.
+ */
+#define NGX_ESIGN_STORE_BATCH_MAX  256
+
+static pthread_mutex_t          ngx_esign_store_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t           ngx_esign_store_cv = PTHREAD_COND_INITIALIZER;
+static ngx_esign_store_task_t  *ngx_esign_store_queue;
+static ngx_esign_store_task_t **ngx_esign_store_tail = &ngx_esign_store_queue;
+static int                      ngx_esign_store_busy;
 
 
 static ngx_int_t ngx_esign_store_path(ngx_pool_t *pool,
@@ -350,35 +375,161 @@ ngx_esign_store_write(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
 }
 
 
+static int
+ngx_esign_store_begin(MDB_env *env, MDB_txn **txn)
+{
+    int  rc;
+
+    rc = mdb_txn_begin(env, NULL, 0, txn);
+
+    if (rc == MDB_MAP_RESIZED) {
+        (void) mdb_env_set_mapsize(env, 0);
+        rc = mdb_txn_begin(env, NULL, 0, txn);
+    }
+
+    return rc;
+}
+
+
+/* One write transaction for a batch of writers (see above). */
+static void
+ngx_esign_store_batch(ngx_esign_store_task_t *batch)
+{
+    int                      rc;
+    MDB_txn                 *txn, *child;
+    ngx_esign_store_task_t  *st;
+
+    rc = ngx_esign_store_begin(batch->env, &txn);
+
+    if (rc != 0) {
+        for (st = batch; st != NULL; st = st->next) {
+            st->rc = rc;
+        }
+
+        return;
+    }
+
+    if (batch->next == NULL) {
+        /* alone: no nested transaction needed */
+
+        batch->rc = batch->fn(txn, batch->dbis, batch->data);
+
+        if (batch->rc != 0) {
+            mdb_txn_abort(txn);
+            return;
+        }
+
+        batch->rc = mdb_txn_commit(txn);
+        return;
+    }
+
+    for (st = batch; st != NULL; st = st->next) {
+        st->rc = mdb_txn_begin(st->env, txn, 0, &child);
+
+        if (st->rc != 0) {
+            continue;
+        }
+
+        st->rc = st->fn(child, st->dbis, st->data);
+
+        if (st->rc != 0) {
+            mdb_txn_abort(child);
+            continue;
+        }
+
+        st->rc = mdb_txn_commit(child);
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    if (rc != 0) {
+        /* nothing of the batch is stored: every writer fails */
+
+        for (st = batch; st != NULL; st = st->next) {
+            if (st->rc == 0) {
+                st->rc = rc;
+            }
+        }
+    }
+}
+
+
 static void
 ngx_esign_store_write_run(void *data, ngx_log_t *log)
 {
-    ngx_esign_store_task_t  *st = data;
+    ngx_esign_store_task_t  *self = data;
 
-    int       rc;
-    MDB_txn  *txn;
+    size_t                   n;
+    ngx_esign_store_task_t  *batch, **pw;
 
-    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    self->next = NULL;
+    self->done = 0;
 
-    if (rc == MDB_MAP_RESIZED) {
-        (void) mdb_env_set_mapsize(st->env, 0);
-        rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    pthread_mutex_lock(&ngx_esign_store_mu);
+
+    *ngx_esign_store_tail = self;
+    ngx_esign_store_tail = &self->next;
+
+    while (!self->done) {
+
+        if (ngx_esign_store_busy) {
+            pthread_cond_wait(&ngx_esign_store_cv, &ngx_esign_store_mu);
+            continue;
+        }
+
+        /* lead: take the queue in arrival order (bounded), commit it */
+
+        ngx_esign_store_busy = 1;
+
+        batch = ngx_esign_store_queue;
+        n = 0;
+
+        for (pw = &batch; *pw != NULL && n < NGX_ESIGN_STORE_BATCH_MAX;
+             pw = &(*pw)->next)
+        {
+            n++;
+        }
+
+        ngx_esign_store_queue = *pw;
+        *pw = NULL;
+
+        if (ngx_esign_store_queue == NULL) {
+            ngx_esign_store_tail = &ngx_esign_store_queue;
+        }
+
+        pthread_mutex_unlock(&ngx_esign_store_mu);
+
+        ngx_esign_store_batch(batch);
+
+        pthread_mutex_lock(&ngx_esign_store_mu);
+
+        for ( /* void */ ; batch != NULL; batch = batch->next) {
+            batch->done = 1;
+        }
+
+        ngx_esign_store_busy = 0;
+        pthread_cond_broadcast(&ngx_esign_store_cv);
     }
 
-    if (rc != 0) {
-        st->rc = rc;
-        return;
-    }
+    pthread_mutex_unlock(&ngx_esign_store_mu);
+}
 
-    rc = st->fn(txn, st->dbis, st->data);
 
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        st->rc = rc;
-        return;
-    }
+int
+ngx_esign_store_commit(MDB_env *env, MDB_dbi *dbis,
+    ngx_esign_store_write_pt fn, void *data)
+{
+    ngx_esign_store_task_t  st;
 
-    st->rc = mdb_txn_commit(txn);
+    st.fn = fn;
+    st.data = data;
+    st.env = env;
+    st.dbis = dbis;
+    st.rc = 0;
+
+    ngx_esign_store_write_run(&st, NULL);
+
+    return st.rc;
 }
 
 

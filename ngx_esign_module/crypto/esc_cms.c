@@ -4,6 +4,8 @@
  * the signed attributes (see esc_cms.h).
  */
 
+#define _GNU_SOURCE           /* memmem */
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 
 #include "esc_ca.h"
 #include "esc_cms.h"
+#include "esc_codec.h"
 
 
 #define ESC_CMS_FLAGS  (CMS_PARTIAL | CMS_DETACHED | CMS_BINARY             \
@@ -29,6 +32,10 @@ typedef struct {
     const uint8_t  *val;
     size_t          len;
 } esc_der_t;
+
+
+#define ESC_CMS_PEM_BEGIN  "-----BEGIN CMS-----\n"
+#define ESC_CMS_PEM_END    "-----END CMS-----\n"
 
 
 static int esc_der_next(const uint8_t **p, const uint8_t *end,
@@ -305,47 +312,66 @@ int
 esc_cms_der_to_pem(const uint8_t *der, size_t len, char **pem,
     size_t *pemlen)
 {
-    int               rc;
-    BIO              *bio;
-    char             *data, *s;
-    long              n;
-    const uint8_t    *p;
-    CMS_ContentInfo  *cms;
+    char            *out, *q;
+    size_t           b64len, off, n;
+    esc_der_t        d;
+    const uint8_t   *p;
 
-    if (der == NULL || pem == NULL || len > LONG_MAX) {
+    /*
+     * Plain PEM framing of the bytes (RFC 7468, 64 columns, the same text
+     * PEM_write_bio_CMS writes): no ASN.1 parse of the SignedData and its
+     * certificate, which cost more than the signature itself.  The DER
+     * must be exactly one SEQUENCE.
+     */
+
+    if (der == NULL || pem == NULL) {
         return ESC_CRYPTO_EINVAL;
     }
 
     p = der;
-    cms = d2i_CMS_ContentInfo(NULL, &p, (long) len);
-    if (cms == NULL) {
+
+    if (esc_der_next(&p, der + len, &d) != ESC_CRYPTO_OK || d.tag != 0x30
+        || p != der + len)
+    {
         return ESC_CRYPTO_EINVAL;
     }
 
-    rc = ESC_CRYPTO_ECRYPTO;
-
-    bio = BIO_new(BIO_s_mem());
-    if (bio != NULL && PEM_write_bio_CMS(bio, cms)) {
-        n = BIO_get_mem_data(bio, &data);
-        s = malloc((size_t) n + 1);
-        if (s == NULL) {
-            rc = ESC_CRYPTO_ENOMEM;
-
-        } else {
-            memcpy(s, data, (size_t) n);
-            s[n] = '\0';
-            *pem = s;
-            if (pemlen != NULL) {
-                *pemlen = (size_t) n;
-            }
-            rc = ESC_CRYPTO_OK;
-        }
+    b64len = esc_b64_encoded_len(len, ESC_B64_STD);
+    out = malloc(sizeof(ESC_CMS_PEM_BEGIN) + b64len + b64len / 64 + 1
+                 + sizeof(ESC_CMS_PEM_END) + 1);
+    if (out == NULL) {
+        return ESC_CRYPTO_ENOMEM;
     }
 
-    BIO_free(bio);
-    CMS_ContentInfo_free(cms);
+    q = out;
+    memcpy(q, ESC_CMS_PEM_BEGIN, sizeof(ESC_CMS_PEM_BEGIN) - 1);
+    q += sizeof(ESC_CMS_PEM_BEGIN) - 1;
 
-    return rc;
+    /* 48 bytes of DER are one 64-column line */
+
+    for (off = 0; off < len; off += 48) {
+        n = len - off < 48 ? len - off : 48;
+
+        if (esc_b64_encode(q, 65, der + off, n, ESC_B64_STD)
+            != ESC_CRYPTO_OK)
+        {
+            free(out);
+            return ESC_CRYPTO_ECRYPTO;
+        }
+
+        q += esc_b64_encoded_len(n, ESC_B64_STD);
+        *q++ = '\n';
+    }
+
+    memcpy(q, ESC_CMS_PEM_END, sizeof(ESC_CMS_PEM_END));
+    q += sizeof(ESC_CMS_PEM_END) - 1;
+
+    *pem = out;
+    if (pemlen != NULL) {
+        *pemlen = (size_t) (q - out);
+    }
+
+    return ESC_CRYPTO_OK;
 }
 
 
@@ -353,28 +379,70 @@ int
 esc_cms_pem_to_der(const char *pem, size_t len, uint8_t **der,
     size_t *derlen)
 {
-    int               rc;
-    BIO              *bio;
-    CMS_ContentInfo  *cms;
+    int              rc;
+    char            *b64;
+    size_t           i, n, blen;
+    uint8_t         *buf;
+    esc_der_t        d;
+    const char      *p, *end;
+    const uint8_t   *q;
 
-    if (pem == NULL || der == NULL || derlen == NULL || len > INT_MAX) {
+    /*
+     * The inverse framing: the BEGIN CMS line, base64 lines, the END CMS
+     * line (text around them is ignored, as PEM readers do).  The result
+     * must be exactly one DER SEQUENCE; the verifier parses it fully.
+     */
+
+    if (pem == NULL || der == NULL || derlen == NULL) {
         return ESC_CRYPTO_EINVAL;
     }
 
-    bio = BIO_new_mem_buf(pem, (int) len);
-    if (bio == NULL) {
+    p = memmem(pem, len, "-----BEGIN CMS-----", 19);
+    if (p == NULL) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    p += 19;
+    end = memmem(p, len - (size_t) (p - pem), "-----END CMS-----", 17);
+    if (end == NULL) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    b64 = malloc((size_t) (end - p) + 1);
+    if (b64 == NULL) {
         return ESC_CRYPTO_ENOMEM;
     }
 
-    cms = PEM_read_bio_CMS(bio, NULL, NULL, NULL);
-    BIO_free(bio);
+    for (n = 0, i = 0; p + i < end; i++) {
+        if (p[i] == '\n' || p[i] == '\r') {
+            continue;
+        }
 
-    if (cms == NULL) {
-        return ESC_CRYPTO_EINVAL;
+        b64[n++] = p[i];
     }
 
-    rc = esc_cms_finish(cms, der, derlen);
-    CMS_ContentInfo_free(cms);
+    blen = esc_b64_decoded_max(n) + 1;
+    buf = malloc(blen);
+
+    rc = buf == NULL ? ESC_CRYPTO_ENOMEM : ESC_CRYPTO_EINVAL;
+
+    if (buf != NULL
+        && esc_b64_decode(buf, blen, derlen, b64, n, ESC_B64_STD)
+           == ESC_CRYPTO_OK)
+    {
+        q = buf;
+
+        if (esc_der_next(&q, buf + *derlen, &d) == ESC_CRYPTO_OK
+            && d.tag == 0x30 && q == buf + *derlen)
+        {
+            *der = buf;
+            buf = NULL;
+            rc = ESC_CRYPTO_OK;
+        }
+    }
+
+    free(buf);
+    free(b64);
 
     return rc;
 }

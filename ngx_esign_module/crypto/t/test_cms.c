@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/cms.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -167,8 +170,46 @@ suite_tests(esc_suite_t suite, const char *sn)
     ok(esc_cms_pem_to_der(pem, pemlen, &back, &blen) == 0 && blen == d2len
        && memcmp(back, der2, blen) == 0, "%s: PEM back to identical DER",
        sn);
-    free(pem);
     free(back);
+
+    /* our framing is the text OpenSSL's PEM writer makes, and it reads */
+    {
+        BIO              *bio;
+        char             *odata;
+        long              on;
+        const uint8_t    *dp;
+        CMS_ContentInfo  *cms;
+
+        dp = der2;
+        cms = d2i_CMS_ContentInfo(NULL, &dp, (long) d2len);
+        bio = BIO_new(BIO_s_mem());
+        ok(cms != NULL && bio != NULL && PEM_write_bio_CMS(bio, cms)
+           && (on = BIO_get_mem_data(bio, &odata)) == (long) pemlen
+           && memcmp(odata, pem, pemlen) == 0,
+           "%s: PEM text identical to PEM_write_bio_CMS", sn);
+        BIO_free(bio);
+        CMS_ContentInfo_free(cms);
+
+        bio = BIO_new_mem_buf(pem, (int) pemlen);
+        cms = PEM_read_bio_CMS(bio, NULL, NULL, NULL);
+        ok(cms != NULL, "%s: OpenSSL reads our PEM", sn);
+        BIO_free(bio);
+        CMS_ContentInfo_free(cms);
+    }
+
+    ok(esc_cms_der_to_pem(der2, d2len - 1, (char **) &back, &blen)
+       == ESC_CRYPTO_EINVAL, "%s: truncated DER refused", sn);
+    pem[40] = pem[40] == 'A' ? 'B' : 'A';
+    ok(esc_cms_pem_to_der(pem, pemlen - 30, &back, &blen)
+       == ESC_CRYPTO_EINVAL, "%s: PEM without its END line refused", sn);
+    ok(esc_cms_pem_to_der("-----BEGIN CMS-----\nMAA=\n-----END CMS-----\n",
+                          42, &back, &blen) == 0 && blen == 2,
+       "%s: minimal PEM decodes", sn);
+    free(back);
+    ok(esc_cms_pem_to_der("-----BEGIN CMS-----\nMAAA\n-----END CMS-----\n",
+                          42, &back, &blen) == ESC_CRYPTO_EINVAL,
+       "%s: trailing bytes after the SEQUENCE refused", sn);
+    free(pem);
     free(der2);
 
     free(der);
