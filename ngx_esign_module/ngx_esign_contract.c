@@ -510,10 +510,11 @@ ngx_esign_contract_authorize(ngx_esign_actor_t *actor, int action,
         ESC_ACT_REVOKE,
         ESC_ACT_SIGNATURES_READ,
         ESC_ACT_EVIDENCE_READ,
-        ESC_ACT_CONTRACT_LIST
+        ESC_ACT_CONTRACT_LIST,
+        ESC_ACT_CONTRACT_ROUTE
     };
 
-    if (actor == NULL || action < 1 || action > NGX_ESIGN_CT_LIST) {
+    if (actor == NULL || action < 1 || action > NGX_ESIGN_CT_ROUTE) {
         return NGX_ESIGN_CT_FORBIDDEN;
     }
 
@@ -644,6 +645,20 @@ ngx_esign_mask_json(json_t *s)
 }
 
 
+/* Whether a party entry of a contract is the actor's institution. */
+static int
+ngx_esign_contract_own(json_t *party, ngx_esign_actor_t *actor)
+{
+    const char  *id;
+
+    id = json_string_value(json_object_get(party, "institution_id"));
+
+    return id != NULL && actor->institution_id.len == ngx_strlen(id)
+           && ngx_memcmp(id, actor->institution_id.data,
+                         actor->institution_id.len) == 0;
+}
+
+
 json_t *
 ngx_esign_contract_view(json_t *c, ngx_esign_actor_t *actor,
     ngx_uint_t masked)
@@ -700,6 +715,10 @@ ngx_esign_contract_view(json_t *c, ngx_esign_actor_t *actor,
                                                                        "name"))
                                  : json_incref(json_object_get(init, "name")),
                   "at", ngx_esign_time_json(json_object_get(init, "at")));
+    if (q != NULL && ngx_esign_contract_own(init, actor)) {
+        json_object_set(q, "department", json_object_get(init, "department"));
+    }
+
     json_object_set_new(v, "initiator", q ? q : json_null());
 
     parts = json_array();
@@ -716,6 +735,12 @@ ngx_esign_contract_view(json_t *c, ngx_esign_actor_t *actor,
                       "at", ngx_esign_time_json(json_object_get(p, "at")),
                       "order", json_object_get(p, "order"));
         if (q != NULL) {
+            /* the department routing is internal to each party */
+            if (ngx_esign_contract_own(p, actor)) {
+                json_object_set(q, "department",
+                                json_object_get(p, "department"));
+            }
+
             json_array_append_new(parts, q);
         }
     }

@@ -45,6 +45,7 @@
 #define NGX_ESIGN_CT_SIGNATURES  8
 #define NGX_ESIGN_CT_EVIDENCE    9
 #define NGX_ESIGN_CT_LIST        10
+#define NGX_ESIGN_CT_ROUTE       11     /* to a department of the party */
 
 /* answers of the state machine and the authorization adapter */
 #define NGX_ESIGN_CT_OK          0

@@ -25,6 +25,7 @@ typedef struct {
     unsigned            participant:1;  /* actor must be a participant */
     unsigned            initiator:1;    /* actor must be the initiator */
     unsigned            has_object:1;   /* hide from operators with 404 */
+    unsigned            top_only:1;     /* actor must be of the top tier */
 } esc_action_rule_t;
 
 
@@ -70,6 +71,9 @@ static const esc_action_rule_t  esc_rules[ESC_ACT_MAX] = {
     [ESC_ACT_EVIDENCE_READ] =
         { "evidence_read", ESC_AK_CONTRACT, ESC_PERM_EVIDENCE,
           0, 0, 0, 0, 1 },
+    [ESC_ACT_CONTRACT_ROUTE] =
+        { "contract_route", ESC_AK_CONTRACT, ESC_PERM_VIEW,
+          0, 0, 1, 0, 1, 1 },
 
     [ESC_ACT_MESSAGES_LIST] =
         { "messages_list", ESC_AK_MESSAGE, 0, 0, 0, 0, 0, 0 },
@@ -244,6 +248,7 @@ esc_authz(const esc_actor_t *actor, esc_action_e action,
         if ((perms & rule->perms) != rule->perms
             || (rule->no_masked && masked)
             || (rule->participant && !participant)
+            || (rule->top_only && !top)
             || (rule->initiator
                 && !esc_str_eq(&object->initiator, &actor->institution_id)))
         {

@@ -97,6 +97,8 @@ typedef enum {
     ESC_ACT_REVOKE,                  /* POST .../revoke */
     ESC_ACT_SIGNATURES_READ,         /* GET .../signatures */
     ESC_ACT_EVIDENCE_READ,           /* GET .../evidence */
+    ESC_ACT_CONTRACT_ROUTE,          /* POST .../route: top tier of a
+                                        participant */
 
     /* in-site messages of the caller */
     ESC_ACT_MESSAGES_LIST,           /* GET /messages, /messages/count */

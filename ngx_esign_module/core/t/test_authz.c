@@ -132,6 +132,7 @@ reference(int role, int tier, unsigned perms, int dep, int rel,
         case ESC_ACT_REVOKE:
         case ESC_ACT_SIGNATURES_READ:
         case ESC_ACT_EVIDENCE_READ:
+        case ESC_ACT_CONTRACT_ROUTE:
             r.result = NF;
             break;
         default:
@@ -197,6 +198,11 @@ reference(int role, int tier, unsigned perms, int dep, int rel,
             break;
         case ESC_ACT_EVIDENCE_READ:
             r.result = has(perms, ESC_PERM_EVIDENCE) ? ALLOW : FB;
+            break;
+        case ESC_ACT_CONTRACT_ROUTE:
+            r.result = has(perms, ESC_PERM_VIEW) && sees_all
+                       && (rel == REL_PARTICIPANT || rel == REL_BOTH)
+                       ? ALLOW : FB;
             break;
         default:
             r.result = FB;
