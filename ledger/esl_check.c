@@ -364,49 +364,12 @@ tile_push(tilewalk *tw, unsigned L, const unsigned char hash[ESL_H])
 /*
  * Index back-checks as multiset fingerprints: the shard's records in the
  * leaf-hash index runs must be exactly {(leaf_i, sid, i)}, and its
- * idempotency records exactly {(entry_id_i, i)}.  Both sides are summed
+ * records in the idempotency runs exactly {(h(entry_id_i), sid, i)}.  Both sides are summed
  * with SipHash-2-4 under a key drawn for this check (a tamperer cannot
  * aim for a collision without the key), plus counts.  This reads each
  * index once in key order instead of looking every entry up: the leaf
- * runs are sequential values, the idempotency records of a shard one key
- * range.
+ * runs are sequential values.
  */
-static int
-idem_fp(MDB_txn *txn, esl__shard *sh, const uint64_t key[2], esl__fp *fp,
-    uint64_t *bad)
-{
-    MDB_cursor     *cur;
-    unsigned char   kb[4], rec[ESL_ENTRY_ID_MAX + 8];
-    MDB_val         k = { 4, kb }, v;
-    int             rc, op = MDB_SET_RANGE;
-    size_t          il;
-
-    memset(fp, 0, sizeof(*fp));
-    *bad = 0;
-    esl__put32(kb, sh->sid);
-    if ((rc = mdb_cursor_open(txn, sh->st->idem, &cur)) != 0) {
-        return esl__mdb_err(rc);
-    }
-    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-        op = MDB_NEXT;
-        if (k.mv_size < 4 || esl__get32(k.mv_data) != sh->sid) {
-            break;
-        }
-        il = k.mv_size - 4;
-        if (il == 0 || il > ESL_ENTRY_ID_MAX || v.mv_size != 8) {
-            (*bad)++;
-            continue;
-        }
-        memcpy(rec, (unsigned char *) k.mv_data + 4, il);
-        memcpy(rec + il, v.mv_data, 8);
-        fp->sum += esl__siphash(key, rec, il + 8);
-        fp->n++;
-    }
-    mdb_cursor_close(cur);
-    return rc == 0 || rc == MDB_NOTFOUND ? ESL_OK : esl__mdb_err(rc);
-}
-
-
 static int
 index_check(MDB_txn *txn, esl__shard *sh, const uint64_t key[2],
     const esl__fp *leaf_e, const esl__fp *idem_e, report *r)
@@ -430,14 +393,19 @@ index_check(MDB_txn *txn, esl__shard *sh, const uint64_t key[2],
               (unsigned long long) leaf_e->n,
               fp.n == leaf_e->n ? ", contents differ" : "");
     }
-    if ((rc = idem_fp(txn, sh, key, &fp, &bad)) != ESL_OK) {
+    if ((rc = esl__idem_fp(txn, sh->st, sh->sid, key, &fp, &bad))
+        != ESL_OK)
+    {
         return rc;
     }
-    if (bad != 0 || fp.n != idem_e->n || fp.sum != idem_e->sum) {
+    if (bad != 0) {
+        fault(r, "idempotency index run %llu is malformed or not sorted",
+              (unsigned long long) bad);
+    }
+    if (fp.n != idem_e->n || fp.sum != idem_e->sum) {
         fault(r, "idempotency index does not match the entries (%llu "
-                 "records for %llu decodable entries, %llu malformed%s)",
+                 "records for %llu decodable entries%s)",
               (unsigned long long) fp.n, (unsigned long long) idem_e->n,
-              (unsigned long long) bad,
               fp.n == idem_e->n ? ", contents differ" : "");
     }
     return ESL_OK;
@@ -530,9 +498,10 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
                           (unsigned long long) i);
                 }
             } else {
-                memcpy(rec, e.entry_id, e.entry_id_len);
-                esl__put64(rec + e.entry_id_len, i);
-                ifp.sum += esl__siphash(fkey, rec, e.entry_id_len + 8);
+                esl__idem_rec(rec, esl__idem_hash(sh->st, e.entry_id,
+                                                  e.entry_id_len),
+                              sh->sid, i);
+                ifp.sum += esl__siphash(fkey, rec, ESL_IREC);
                 ifp.n++;
             }
             esl__lidx_rec(rec, vh[q], sh->sid, i);

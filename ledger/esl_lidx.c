@@ -38,63 +38,141 @@
 #define RUN_CAP  ((size_t) 1 << 20)
 
 
-static int
-rec_cmp(const void *a, const void *b)
+/* ------------------------------------------------------------------ */
+/* sorted runs, shared by the leaf-hash and the idempotency index      */
+/* ------------------------------------------------------------------ */
+
+/* The first 8 bytes of a record, as a number: the keys are hashes, so
+ * this decides almost every comparison without a memcmp. */
+static inline uint64_t
+pfx(const unsigned char *p)
 {
-    return memcmp(a, b, REC);
+    return esl__get64(p);
+}
+
+
+/* The key (first `key` >= 8 bytes) of record a sorts before b's. */
+static inline int
+key_lt(const unsigned char *a, const unsigned char *b, size_t key)
+{
+    uint64_t  x = pfx(a), y = pfx(b);
+
+    return x != y ? x < y : memcmp(a + 8, b + 8, key - 8) < 0;
+}
+
+
+/*
+ * Sort n records of `rec` bytes in place: an LSD radix sort of
+ * (prefix, position) pairs, one pass per prefix byte, then a pass that
+ * orders records sharing a prefix by their whole bytes (rare: the
+ * prefixes are hashes).  Cheaper than qsort's memcmp of whole records.
+ */
+int
+esl__runs_sort(unsigned char *recs, size_t n, size_t rec)
+{
+    typedef struct { uint64_t k; size_t i; } kv;
+    kv             *a, *b, *t;
+    unsigned char  *out, tmp[64];
+    size_t          i, j, cnt[256], sum;
+    unsigned        pass, byte;
+
+    if (n < 2) {
+        return ESL_OK;
+    }
+    a = malloc(n * sizeof(*a));
+    b = malloc(n * sizeof(*b));
+    out = malloc(n * rec);
+    if (a == NULL || b == NULL || out == NULL) {
+        free(a);
+        free(b);
+        free(out);
+        return ESL_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        a[i].k = pfx(recs + i * rec);
+        a[i].i = i;
+    }
+    for (pass = 0; pass < 8; pass++) {
+        memset(cnt, 0, sizeof(cnt));
+        for (i = 0; i < n; i++) {
+            cnt[(a[i].k >> (8 * pass)) & 0xff]++;
+        }
+        for (sum = 0, byte = 0; byte < 256; byte++) {
+            size_t c = cnt[byte];
+            cnt[byte] = sum;
+            sum += c;
+        }
+        for (i = 0; i < n; i++) {
+            b[cnt[(a[i].k >> (8 * pass)) & 0xff]++] = a[i];
+        }
+        t = a;
+        a = b;
+        b = t;
+    }
+    for (i = 0; i < n; i++) {
+        memcpy(out + i * rec, recs + a[i].i * rec, rec);
+    }
+    /* equal prefixes: insertion sort by the whole record */
+    for (i = 1; i < n; i++) {
+        for (j = i; j > 0 && a[j].k == a[j - 1].k
+             && memcmp(out + (j - 1) * rec, out + j * rec, rec) > 0; j--)
+        {
+            memcpy(tmp, out + j * rec, rec);
+            memcpy(out + j * rec, out + (j - 1) * rec, rec);
+            memcpy(out + (j - 1) * rec, tmp, rec);
+        }
+    }
+    memcpy(recs, out, n * rec);
+    free(a);
+    free(b);
+    free(out);
+    return ESL_OK;
 }
 
 
 /* Merge older run a (na records) and newer b into out, older first among
- * equal hashes: the first writer of a hash stays first. */
+ * equal keys (the first `key` bytes): the first writer stays first. */
 static void
 merge(const unsigned char *a, size_t na, const unsigned char *b, size_t nb,
-    unsigned char *out)
+    unsigned char *out, size_t rec, size_t key)
 {
     size_t  i = 0, j = 0;
 
     while (i < na && j < nb) {
-        if (memcmp(b + j * REC, a + i * REC, ESL_H) < 0) {
-            memcpy(out, b + j++ * REC, REC);
+        /* newer first only if its key is strictly smaller */
+        if (key_lt(b + j * rec, a + i * rec, key)) {
+            memcpy(out, b + j++ * rec, rec);
         } else {
-            memcpy(out, a + i++ * REC, REC);
+            memcpy(out, a + i++ * rec, rec);
         }
-        out += REC;
+        out += rec;
     }
-    memcpy(out, a + i * REC, (na - i) * REC);
-    out += (na - i) * REC;
-    memcpy(out, b + j * REC, (nb - j) * REC);
+    memcpy(out, a + i * rec, (na - i) * rec);
+    out += (na - i) * rec;
+    memcpy(out, b + j * rec, (nb - j) * rec);
 }
 
 
+/*
+ * Add one sorted run (malloc'ed; taken over and freed) of n records to
+ * the runs in dbi, merging like a binary counter (see the top).
+ */
 int
-esl__lidx_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t first,
-    const unsigned char (*leaves)[ESL_H], size_t n)
+esl__runs_add(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key,
+    unsigned char *run, size_t n)
 {
     MDB_cursor     *cur = NULL;
-    unsigned char  *run, *tmp, kb[8];
+    unsigned char  *tmp, kb[8];
     MDB_val         k, v;
-    size_t          i, cnt = n, old;
+    size_t          cnt = n, old;
     uint64_t        id = 1;
     int             rc;
 
     if (n == 0) {
+        free(run);
         return ESL_OK;
     }
-    run = malloc(n * REC);
-    if (run == NULL) {
-        return ESL_ENOMEM;
-    }
-    for (i = 0; i < n; i++) {
-        memcpy(run + i * REC, leaves[i], ESL_H);
-        esl__put32(run + i * REC + ESL_H, sid);
-        esl__put64(run + i * REC + ESL_H + 4, first + i);
-    }
-    /* one shard's batch: (hash, index) order; equal hashes cannot occur
-     * within a shard (equal bytes carry equal entry ids) */
-    qsort(run, n, REC, rec_cmp);
-
-    if ((rc = mdb_cursor_open(txn, st->lruns, &cur)) != 0) {
+    if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
         goto done;
     }
     for (;;) {
@@ -106,23 +184,23 @@ esl__lidx_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t first,
         if (rc != 0) {
             goto done;
         }
-        if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size % REC != 0) {
+        if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size % rec != 0) {
             rc = MDB_CORRUPTED;
             goto done;
         }
         id = esl__get64(k.mv_data);
-        old = v.mv_size / REC;
+        old = v.mv_size / rec;
         if (old > cnt || old + cnt > RUN_CAP) {
             id++;
             break;
         }
         /* merge before deleting: v points into the map */
-        tmp = malloc((old + cnt) * REC);
+        tmp = malloc((old + cnt) * rec);
         if (tmp == NULL) {
             rc = ENOMEM;
             goto done;
         }
-        merge(v.mv_data, old, run, cnt, tmp);
+        merge(v.mv_data, old, run, cnt, tmp, rec, key);
         free(run);
         run = tmp;
         cnt += old;
@@ -133,9 +211,12 @@ esl__lidx_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t first,
     esl__put64(kb, id);
     k.mv_size = 8;
     k.mv_data = kb;
-    v.mv_size = cnt * REC;
-    v.mv_data = run;
-    rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+    /* reserve the value in the map and fill it there: one copy */
+    v.mv_size = cnt * rec;
+    rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND | MDB_RESERVE);
+    if (rc == 0) {
+        memcpy(v.mv_data, run, cnt * rec);
+    }
 
 done:
     if (cur != NULL) {
@@ -144,6 +225,34 @@ done:
     free(run);
     return rc == 0 ? ESL_OK : rc == MDB_KEYEXIST || rc == MDB_CORRUPTED
                               ? ESL_ECORRUPT : esl__mdb_err(rc);
+}
+
+
+int
+esl__lidx_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t first,
+    const unsigned char (*leaves)[ESL_H], size_t n)
+{
+    unsigned char  *run;
+    size_t          i;
+    int             rc;
+
+    if (n == 0) {
+        return ESL_OK;
+    }
+    run = malloc(n * REC);
+    if (run == NULL) {
+        return ESL_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        esl__lidx_rec(run + i * REC, leaves[i], sid, first + i);
+    }
+    /* one shard's batch: (hash, index) order; equal hashes cannot occur
+     * within a shard (equal bytes carry equal entry ids) */
+    if ((rc = esl__runs_sort(run, n, REC)) != ESL_OK) {
+        free(run);
+        return rc;
+    }
+    return esl__runs_add(txn, st->lruns, REC, ESL_H, run, n);
 }
 
 
@@ -271,8 +380,8 @@ esl__lidx_rec(unsigned char rec[ESL_LREC], const unsigned char h[ESL_H],
 
 
 int
-esl__lidx_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
-    const uint64_t key[2], esl__fp *fp, uint64_t *badrun)
+esl__runs_fp(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key_len,
+    size_t sidoff, uint32_t sid, const uint64_t key[2], esl__fp *fp, uint64_t *badrun)
 {
     MDB_cursor           *cur;
     MDB_val               k, v;
@@ -284,29 +393,38 @@ esl__lidx_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
     esl__put32(sb, sid);
     memset(fp, 0, sizeof(*fp));
     *badrun = 0;
-    if ((rc = mdb_cursor_open(txn, st->lruns, &cur)) != 0) {
+    if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
         return esl__mdb_err(rc);
     }
     while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
         op = MDB_NEXT;
         p = v.mv_data;
-        if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size % REC != 0) {
+        if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size % rec != 0) {
             if (*badrun == 0) {
                 *badrun = k.mv_size == 8 ? esl__get64(k.mv_data) : ~0ULL;
             }
             continue;
         }
-        n = v.mv_size / REC;
-        for (i = 0; i < n; i++, p += REC) {
-            if (i > 0 && memcmp(p - REC, p, ESL_H) > 0 && *badrun == 0) {
+        n = v.mv_size / rec;
+        for (i = 0; i < n; i++, p += rec) {
+            if (i > 0 && key_lt(p, p - rec, key_len) && *badrun == 0) {
                 *badrun = esl__get64(k.mv_data);
             }
-            if (memcmp(p + ESL_H, sb, 4) == 0) {
-                fp->sum += esl__siphash(key, p, REC);
+            if (memcmp(p + sidoff, sb, 4) == 0) {
+                fp->sum += esl__siphash(key, p, rec);
                 fp->n++;
             }
         }
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? ESL_OK : esl__mdb_err(rc);
+}
+
+
+int
+esl__lidx_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
+    const uint64_t key[2], esl__fp *fp, uint64_t *badrun)
+{
+    return esl__runs_fp(txn, st->lruns, REC, ESL_H, ESL_H, sid, key, fp,
+                        badrun);
 }

@@ -94,9 +94,12 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     esl_checkpoint    cp, held;
     esl_buf           line = { NULL, 0 };
     MDB_txn          *txn = NULL;
-    MDB_val           hv, k, d;
-    unsigned char     root[ESL_H], prevh[ESL_H], kb[4 + ESL_ENTRY_ID_MAX];
-    unsigned char     ib[8], (*leaves)[ESL_H] = NULL;
+    MDB_val           hv;
+    unsigned char     root[ESL_H], prevh[ESL_H], (*leaves)[ESL_H] = NULL;
+    void             *ix = NULL;
+    uint64_t         *ih, *found, *nidx;
+    const unsigned char **ids;
+    size_t           *idl, *dupof;
     const char       *reason = NULL;
     size_t            i;
     uint64_t          m;
@@ -229,10 +232,18 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     }
 
     leaves = malloc((nentries + 1) * ESL_H);
-    if (leaves == NULL) {
+    ix = malloc((nentries + 1) * (3 * sizeof(uint64_t) + sizeof(void *)
+                                  + 2 * sizeof(size_t)));
+    if (leaves == NULL || ix == NULL) {
         rc = ESL_ENOMEM;
         goto fail;
     }
+    ih = ix;
+    found = ih + nentries + 1;
+    nidx = found + nentries + 1;
+    ids = (const unsigned char **) (nidx + nentries + 1);
+    idl = (size_t *) (ids + nentries + 1);
+    dupof = idl + nentries + 1;
     for (i = 0; i < nentries; i++) {
         esl_entry e;
         if (esl_entry_decode(entries[i].data, entries[i].len, &e) != ESL_OK) {
@@ -244,24 +255,32 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
             goto fail;
         }
         esl_leaf_hash(&h, entries[i].data, entries[i].len, leaves[i]);
-        esl__put32(kb, sh.sid);
-        memcpy(kb + 4, e.entry_id, e.entry_id_len);
-        k.mv_size = 4 + e.entry_id_len;
-        k.mv_data = kb;
-        esl__put64(ib, m + i);
-        d.mv_size = 8;
-        d.mv_data = ib;
-        rc = mdb_put(txn, sh.st->idem, &k, &d, MDB_NOOVERWRITE);
-        if (rc != 0) {
-            /* the origin logged one entry_id twice: not a valid log */
-            rc = rc == MDB_KEYEXIST ? ESL_EREJECTED : esl__mdb_err(rc);
-            goto fail;
-        }
+        ids[i] = e.entry_id;
+        idl[i] = e.entry_id_len;
+        ih[i] = esl__idem_hash(sh.st, e.entry_id, e.entry_id_len);
+        nidx[i] = m + i;
         rc = esl__entry_put(txn, &sh, m + i, entries[i].data,
                             entries[i].len);
         if (rc != ESL_OK) {
             goto fail;
         }
+    }
+    /* an id this shard already holds, or one repeated in the block */
+    rc = esl__idem_find(txn, sh.st, sh.sid, nentries, ih, ids, idl, found,
+                        dupof);
+    if (rc != ESL_OK) {
+        goto fail;
+    }
+    for (i = 0; i < nentries; i++) {
+        if (found[i] != ESL_NOIDX || dupof[i] != ESL_NOPOS) {
+            /* the origin logged one entry_id twice: not a valid log */
+            rc = ESL_EREJECTED;
+            goto fail;
+        }
+    }
+    rc = esl__idem_add(txn, sh.st, sh.sid, nentries, ih, nidx);
+    if (rc != ESL_OK) {
+        goto fail;
     }
     if (nentries > 0) {
         rc = esl__lidx_add(txn, sh.st, sh.sid, m,
@@ -328,6 +347,7 @@ cosign:
         goto fail;
     }
     free(leaves);
+    free(ix);
     free(heldcopy);
     esl__hasher_fini(&h);
     if (cosig != NULL) {
@@ -346,6 +366,7 @@ fail:
     }
     esl_buf_free(&line);
     free(leaves);
+    free(ix);
     free(heldcopy);
     esl__hasher_fini(&h);
     return rc;

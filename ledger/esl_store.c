@@ -244,7 +244,7 @@ stripe_open(esl_ledger *l, unsigned si, const esl_options *o,
     OPEN_DB(sids, "sids");
     OPEN_DB(entries, "entries");
     OPEN_DB(lruns, "lruns");
-    OPEN_DB(idem, "idem");
+    OPEN_DB(iruns, "iruns");
     OPEN_DB(tiles, "tiles");
     OPEN_DB(blocks, "blocks");
     OPEN_DB(cosig, "cosig");
@@ -273,6 +273,19 @@ stripe_open(esl_ledger *l, unsigned si, const esl_options *o,
         if (rc == 0) {
             rc = meta_put_u32(txn, st->meta, "nextsid", 1, 0);
         }
+        if (rc == 0) {
+            unsigned char  kb[16];
+            MDB_val        ik = { 5, "idkey" }, id = { 16, kb };
+            uint64_t       key[2];
+
+            if (esl__idem_key_new(key) != ESL_OK) {
+                mdb_txn_abort(txn);
+                return ESL_ECRYPTO;
+            }
+            esl__put64(kb, key[0]);
+            esl__put64(kb + 8, key[1]);
+            rc = mdb_put(txn, st->meta, &ik, &id, 0);
+        }
     } else if (rc == 0) {
         if (d.mv_size != sizeof(ESL_FORMAT) - 1
             || memcmp(d.mv_data, ESL_FORMAT, d.mv_size) != 0)
@@ -286,6 +299,18 @@ stripe_open(esl_ledger *l, unsigned si, const esl_options *o,
             *nstripes = v;      /* an existing ledger keeps its count */
         } else if (v != *nstripes) {
             rc = MDB_CORRUPTED;
+        }
+    }
+    if (rc == 0) {
+        MDB_val  ik = { 5, "idkey" }, id;
+
+        rc = mdb_get(txn, st->meta, &ik, &id);
+        if (rc == 0 && id.mv_size != 16) {
+            rc = MDB_CORRUPTED;
+        }
+        if (rc == 0) {
+            st->idkey[0] = esl__get64(id.mv_data);
+            st->idkey[1] = esl__get64((unsigned char *) id.mv_data + 8);
         }
     }
     if (rc == 0 && (rc = meta_get_u32(txn, st->meta, "stripe", &v)) == 0
@@ -956,11 +981,12 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     esl_checkpoint    last, cp;
     encoded           enc = { NULL, NULL, NULL };
     unsigned char   (*leaves)[ESL_H] = NULL, (*proof)[ESL_H] = NULL;
-    unsigned char     prev[ESL_H], ikey[4 + ESL_ENTRY_ID_MAX], ib[8];
-    const unsigned char **nbytes = NULL;
-    size_t           *nlen = NULL;
+    unsigned char     prev[ESL_H];
+    const unsigned char **nbytes = NULL, **ids;
+    size_t           *nlen = NULL, *idl, *dupof;
+    uint64_t         *ih, *found, *nidx;
+    void             *arena = NULL;
     MDB_txn          *txn = NULL;
-    MDB_val           k, d;
     esl_buf           note = { NULL, 0 };
     size_t            i, total = 0, nnew = 0, np;
     uint64_t          old_size, now;
@@ -986,18 +1012,25 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
 
     /* Encode and hash before taking the writer lock: the lock is shared
      * by every worker writing to this stripe. */
-    enc.off = malloc(n * sizeof(size_t));
-    enc.len = malloc(n * sizeof(size_t));
-    leaves = malloc(n * ESL_H);
-    proof = malloc(ESL_MAX_PROOF * ESL_H);
-    nbytes = malloc(n * sizeof(*nbytes));
-    nlen = malloc(n * sizeof(*nlen));
-    if (enc.off == NULL || enc.len == NULL || leaves == NULL || !proof
-        || nbytes == NULL || nlen == NULL)
-    {
+    /* every per-entry array in one allocation */
+    arena = malloc(n * (ESL_H + 3 * sizeof(uint64_t) + 2 * sizeof(void *)
+                        + 5 * sizeof(size_t)) + ESL_MAX_PROOF * ESL_H);
+    if (arena == NULL) {
         rc = ESL_ENOMEM;
         goto fail;
     }
+    leaves = arena;
+    proof = (unsigned char (*)[ESL_H]) (leaves + n);
+    ih = (uint64_t *) (proof + ESL_MAX_PROOF);
+    found = ih + n;
+    nidx = found + n;
+    nbytes = (const unsigned char **) (nidx + n);
+    ids = nbytes + n;
+    enc.off = (size_t *) (ids + n);
+    enc.len = enc.off + n;
+    nlen = enc.len + n;
+    idl = nlen + n;
+    dupof = idl + n;
     for (i = 0; i < n; i++) {
         enc.len[i] = esl_entry_encoded_len(&entries[i]);
         if (enc.len[i] == 0) {
@@ -1015,6 +1048,8 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     for (i = 0; i < n; i++) {
         esl_entry_encode(&entries[i], enc.buf + enc.off[i], enc.len[i], NULL);
         nbytes[i] = enc.buf + enc.off[i];
+        ids[i] = entries[i].entry_id;
+        idl[i] = entries[i].entry_id_len;
     }
     /* all leaf hashes in one multi-buffer pass, then into the results */
     rc = esl__leaf_hashes(&h, nbytes, enc.len, n, leaves);
@@ -1023,6 +1058,7 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     }
     for (i = 0; i < n; i++) {
         memcpy(res[i].leaf_hash, leaves[i], ESL_H);
+        ih[i] = esl__idem_hash(sh.st, ids[i], idl[i]);
     }
 
     if ((rc = esl__txn_begin(sh.st, 1, &txn)) != ESL_OK) {
@@ -1056,34 +1092,34 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     }
 
     old_size = sh.size;
+    /* Idempotency: which ids this shard holds already (exact, see
+     * esl_idem.c) and which repeat an earlier one of this batch. */
+    rc = esl__idem_find(txn, sh.st, sh.sid, n, ih, (const unsigned char
+                        *const *) ids, idl, found, dupof);
+    if (rc != ESL_OK) {
+        goto fail;
+    }
     for (i = 0; i < n; i++) {
-        const esl_entry *e = &entries[i];
+        MDB_val  ed;
 
-        esl__put32(ikey, sh.sid);
-        memcpy(ikey + 4, e->entry_id, e->entry_id_len);
-        k.mv_size = 4 + e->entry_id_len;
-        k.mv_data = ikey;
-        rc = mdb_get(txn, sh.st->idem, &k, &d);
-        if (rc == 0) {
+        if (found[i] != ESL_NOIDX || dupof[i] != ESL_NOPOS) {
             /* Retry of an entry we already hold (maybe from this very
              * batch): answer with the original index. */
-            unsigned char eb[12];
-            MDB_val ek = { 12, eb }, ed;
-            if (d.mv_size != 8) {
-                rc = ESL_ECORRUPT;
-                goto fail;
-            }
-            res[i].index = esl__get64(d.mv_data);
-            if (res[i].index >= old_size && res[i].index < sh.size) {
-                /* earlier in this batch: not stored yet */
-                ed.mv_data = (void *) nbytes[res[i].index - old_size];
-                ed.mv_size = nlen[res[i].index - old_size];
-            } else {
+            if (found[i] != ESL_NOIDX) {
+                unsigned char eb[12];
+                MDB_val ek = { 12, eb };
+
+                res[i].index = found[i];
                 ekey(eb, sh.sid, res[i].index);
                 if ((rc = mdb_get(txn, sh.st->entries, &ek, &ed)) != 0) {
                     rc = ESL_ECORRUPT;
                     goto fail;
                 }
+            } else {
+                /* earlier in this batch: not stored yet */
+                res[i].index = res[dupof[i]].index;
+                ed.mv_data = enc.buf + enc.off[dupof[i]];
+                ed.mv_size = enc.len[dupof[i]];
             }
             res[i].status = (ed.mv_size == enc.len[i]
                              && memcmp(ed.mv_data, enc.buf + enc.off[i],
@@ -1091,23 +1127,18 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
                             ? ESL_DUPLICATE : ESL_ECONFLICT;
             continue;
         }
-        if (rc != MDB_NOTFOUND) {
-            rc = esl__mdb_err(rc);
-            goto fail;
-        }
         res[i].index = sh.size;
         res[i].status = ESL_APPENDED;
-        esl__put64(ib, sh.size);
-        d.mv_size = 8;
-        d.mv_data = ib;
-        if ((rc = mdb_put(txn, sh.st->idem, &k, &d, 0)) != 0) {
-            rc = esl__mdb_err(rc);
-            goto fail;
-        }
+        ih[nnew] = ih[i];
+        nidx[nnew] = sh.size;
         nbytes[nnew] = enc.buf + enc.off[i];
         nlen[nnew] = enc.len[i];
         memcpy(leaves[nnew++], res[i].leaf_hash, ESL_H);
         sh.size++;
+    }
+    rc = esl__idem_add(txn, sh.st, sh.sid, nnew, ih, nidx);
+    if (rc != ESL_OK) {
+        goto fail;
     }
     rc = entries_put(txn, &sh, old_size, nbytes, nlen,
                      (const unsigned char (*)[ESL_H]) leaves, nnew);
@@ -1188,12 +1219,7 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     }
     esl__hasher_fini(&h);
     free(enc.buf);
-    free(enc.off);
-    free(enc.len);
-    free(leaves);
-    free(proof);
-    free(nbytes);
-    free(nlen);
+    free(arena);
     if (checkpoint != NULL) {
         *checkpoint = note;
     } else {
@@ -1203,12 +1229,7 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
 
 out_latest:
     free(enc.buf);
-    free(enc.off);
-    free(enc.len);
-    free(leaves);
-    free(proof);
-    free(nbytes);
-    free(nlen);
+    free(arena);
     if (checkpoint != NULL) {
         return esl_checkpoint_latest(l, shard, checkpoint);
     }
@@ -1221,12 +1242,7 @@ fail:
     esl__hasher_fini(&h);
     esl_buf_free(&note);
     free(enc.buf);
-    free(enc.off);
-    free(enc.len);
-    free(leaves);
-    free(proof);
-    free(nbytes);
-    free(nlen);
+    free(arena);
     return rc;
 }
 

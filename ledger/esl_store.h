@@ -11,7 +11,9 @@
  *   entries sid u32, index u64 -> encoded entry
  *   lruns   run id u64 -> sorted run of (leaf hash[32], sid u32, index u64)
  *           records (the leaf-hash index, see esl_lidx.c)
- *   idem    sid u32, entry_id -> index u64
+ *   iruns   run id u64 -> sorted run of (SipHash(idkey, entry_id) u64,
+ *           sid u32, index u64) records (the idempotency index, see
+ *           esl_idem.c)
  *   tiles   sid u32, level u8, tile u64 -> tile (rows 0..7, see store.c)
  *   blocks  sid u32, height u64 -> signed checkpoint note
  *   cosig   sid u32 -> last cosigned note || cosignature line (mirrors)
@@ -27,14 +29,16 @@
 #include "esl_int.h"
 
 #define ESL_MAX_STRIPES   64
-#define ESL_FORMAT        "esl-2"      /* esl-2: leaf index as runs */
+#define ESL_FORMAT        "esl-3"      /* esl-2: leaf index as runs;
+                                          esl-3: idempotency index too */
 #define SHARD_KEY_MAX     (1 + ESL_ORIGIN_MAX)
 #define SHARD_MIRROR      0x1u
 
 typedef struct {
     MDB_env  *env;
-    MDB_dbi   meta, shards, sids, entries, lruns, idem, tiles, blocks,
+    MDB_dbi   meta, shards, sids, entries, lruns, iruns, tiles, blocks,
               cosig, misb;
+    uint64_t  idkey[2];         /* SipHash key of the idempotency index */
 } esl__stripe;
 
 typedef struct {
@@ -116,6 +120,33 @@ int  esl__lidx_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
     const uint64_t key[2], esl__fp *fp, uint64_t *badrun);
 void esl__lidx_rec(unsigned char rec[ESL_LREC], const unsigned char h[ESL_H],
     uint32_t sid, uint64_t idx);
+/* Generic sorted runs of fixed-size records (esl_lidx.c): sorted by the
+ * whole record, merged by the first `key` bytes (>= 8), older first. */
+int  esl__runs_sort(unsigned char *recs, size_t n, size_t rec);
+int  esl__runs_add(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key,
+    unsigned char *run, size_t n);
+int  esl__runs_fp(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key_len,
+    size_t sidoff, uint32_t sid, const uint64_t key[2], esl__fp *fp,
+    uint64_t *badrun);
+
+/* Idempotency index runs (esl_idem.c). */
+#define ESL_IREC   (8 + 4 + 8)
+#define ESL_NOIDX  (~(uint64_t) 0)
+#define ESL_NOPOS  (~(size_t) 0)
+
+extern uint64_t esl__idem_mask;
+uint64_t esl__idem_hash(const esl__stripe *st, const unsigned char *id,
+    size_t len);
+void esl__idem_rec(unsigned char rec[ESL_IREC], uint64_t h, uint32_t sid,
+    uint64_t idx);
+int  esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
+    const uint64_t *h, const unsigned char *const *ids, const size_t *idlen,
+    uint64_t *found, size_t *dupof);
+int  esl__idem_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
+    const uint64_t *h, const uint64_t *idx);
+int  esl__idem_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
+    const uint64_t key[2], esl__fp *fp, uint64_t *badrun);
+int  esl__idem_key_new(uint64_t key[2]);
 uint64_t esl__siphash(const uint64_t key[2], const void *data, size_t len);
 int  esl__fp_key(uint64_t key[2]);
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "util.h"
+#include "esl_store.h"      /* the idempotency record layout */
 
 #define TOTAL  600
 #define BATCH  50
@@ -236,7 +237,7 @@ main(void)
     /* 6. the leaf-hash index: one run record (leaf || sid 1 || index),
      * which only the index holds; flip its index, then its hash */
     {
-        unsigned char rec[44], idr[18];
+        unsigned char rec[44];
         memcpy(rec, leaf[200], 32);
         memset(rec + 32, 0, 12);
         rec[35] = 1;                        /* sid of the first shard */
@@ -266,20 +267,36 @@ main(void)
         esl_close(l);
         free(d);
 
-        /* 7. the idempotency index: key tail "tamper-300" then value
-         * index 300 (the entry holds the id followed by the USCC) */
-        memcpy(idr, "tamper-300", 10);
-        memset(idr + 10, 0, 8);
-        idr[16] = 300 >> 8;
-        idr[17] = 300 & 0xff;
-        d = flipped_copy("idem", idr, 18, 17);
-        ok(d != NULL, "flipped the index in an idempotency record");
-        l = open_l(d, 0);
-        ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
-           "fsck detects the wrong idempotency record");
-        esl_close(l);
-        is_int(cli_verify(d), 1, "esign-ledger verify exits 1");
-        free(d);
+        /* 7. the idempotency index: the run record of "tamper-300"
+         * (h under the stripe's key || sid 1 || index 300); flip its
+         * index, then its h */
+        {
+            unsigned char  irec[ESL_IREC];
+            esl_ledger    *pl = open_l(pristine, ESL_OPEN_RDONLY);
+
+            ok(pl != NULL, "pristine reopened read-only");
+            esl__idem_rec(irec, esl__idem_hash(&pl->st[0],
+                              (const unsigned char *) "tamper-300", 10),
+                          1, 300);
+            esl_close(pl);
+            d = flipped_copy("idem", irec, ESL_IREC, ESL_IREC - 1);
+            ok(d != NULL, "flipped the index in an idempotency record");
+            l = open_l(d, 0);
+            ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
+               "fsck detects the wrong idempotency record");
+            esl_close(l);
+            is_int(cli_verify(d), 1, "esign-ledger verify exits 1");
+            free(d);
+
+            d = flipped_copy("idem-h", irec, ESL_IREC, 7);
+            ok(d != NULL, "flipped the h of an idempotency record");
+            l = open_l(d, 0);
+            ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
+               "fsck detects it (run out of order or record changed)");
+            esl_close(l);
+            is_int(cli_verify(d), 1, "esign-ledger verify exits 1");
+            free(d);
+        }
     }
 
     esl_verifier_free(V);

@@ -1,0 +1,220 @@
+/*
+ * esl_idem.c: the idempotency index as sorted runs (format esl-3).
+ *
+ * The index maps (shard, entry_id) to the entry's index.  Format esl-2
+ * kept a B-tree keyed by sid || entry_id: one get and one put per entry,
+ * and with real entry ids ("<random contract id>/<serial>", random across
+ * contracts) each batch of 1024 dirtied about one page per entry, as the
+ * leaf-hash index did before it became runs.
+ *
+ * Now it is built like the leaf-hash index (esl_lidx.c, same run code):
+ * each append adds one run of 20-byte records
+ *
+ *     h u64 || sid u32 || index u64,   h = SipHash-2-4(stripe key, entry_id)
+ *
+ * sorted, in the stripe-wide `iruns` DB, merged like a binary counter.
+ * The stripe key is 16 random bytes drawn when the stripe is created
+ * (meta "idkey"), so nobody can aim ids at one h without reading the
+ * store.
+ *
+ * h is only a filter: a record whose h and sid match names a candidate
+ * index, and the candidate counts only if the entry stored there carries
+ * exactly the same entry_id bytes.  Colliding ids therefore just cost an
+ * extra entry read, and idempotency stays exact.  A shard never holds
+ * two entries with one entry_id (a second one is a retry or a conflict,
+ * never appended), so the first writer is the only writer.
+ *
+ * Lookups for a batch are sorted by h, and each run is searched with a
+ * lower bound that only moves forward.
+ */
+
+#include <stdlib.h>
+#include <openssl/rand.h>
+
+#include "esl_store.h"
+
+#define IREC  ESL_IREC
+
+/* Tests narrow this to force collisions (the exact id check must still
+ * give the right answers); always all ones otherwise. */
+uint64_t  esl__idem_mask = ~0ULL;
+
+
+uint64_t
+esl__idem_hash(const esl__stripe *st, const unsigned char *id, size_t len)
+{
+    return esl__siphash(st->idkey, id, len) & esl__idem_mask;
+}
+
+
+void
+esl__idem_rec(unsigned char rec[ESL_IREC], uint64_t h, uint32_t sid,
+    uint64_t idx)
+{
+    esl__put64(rec, h);
+    esl__put32(rec + 8, sid);
+    esl__put64(rec + 12, idx);
+}
+
+
+/* The entry_id inside stored entry bytes (the encoding's fixed prefix:
+ * version u8, kind u16, time u64, id length u8, id). */
+static int
+stored_id_is(const MDB_val *d, const unsigned char *id, size_t len)
+{
+    const unsigned char  *p = d->mv_data;
+
+    return d->mv_size >= 12 + len && p[11] == len
+           && memcmp(p + 12, id, len) == 0;
+}
+
+
+int
+esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
+    const uint64_t *h, const unsigned char *const *ids, const size_t *idlen,
+    uint64_t *found, size_t *dupof)
+{
+    MDB_cursor           *cur = NULL;
+    MDB_val               k, v, ek, ed;
+    unsigned char        *q, eb[12];
+    const unsigned char  *p, *r;
+    size_t                i, j, a, m, lo, hi, mid, pos, pb;
+    uint64_t              hv, idx;
+    int                   rc, op = MDB_FIRST;
+
+    for (i = 0; i < n; i++) {
+        found[i] = ESL_NOIDX;
+        dupof[i] = ESL_NOPOS;
+    }
+    if (n == 0) {
+        return ESL_OK;
+    }
+    /* the batch's keys in h order; the position stands in for the index */
+    q = malloc(n * IREC);
+    if (q == NULL) {
+        return ESL_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        esl__idem_rec(q + i * IREC, h[i], sid, i);
+    }
+    if ((rc = esl__runs_sort(q, n, IREC)) != ESL_OK) {
+        free(q);
+        return rc;
+    }
+
+    /* ids repeated inside the batch: each refers to its first position */
+    for (a = 1; a < n; a++) {
+        hv = esl__get64(q + a * IREC);
+        pos = (size_t) esl__get64(q + a * IREC + 12);
+        for (j = a; j > 0 && esl__get64(q + (j - 1) * IREC) == hv; j--) {
+            pb = (size_t) esl__get64(q + (j - 1) * IREC + 12);
+            if (idlen[pb] == idlen[pos]
+                && memcmp(ids[pb], ids[pos], idlen[pos]) == 0)
+            {
+                /* positions ascend within equal h: pb's own first
+                 * position is already known */
+                dupof[pos] = dupof[pb] != ESL_NOPOS ? dupof[pb] : pb;
+            }
+        }
+    }
+
+    /* ids stored before: every run, each searched forward in h order */
+    ek.mv_size = 12;
+    ek.mv_data = eb;
+    if ((rc = mdb_cursor_open(txn, st->iruns, &cur)) != 0) {
+        free(q);
+        return esl__mdb_err(rc);
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (v.mv_size % IREC != 0) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        p = v.mv_data;
+        m = v.mv_size / IREC;
+        lo = 0;
+        for (a = 0; a < n && lo < m; a++) {
+            hv = esl__get64(q + a * IREC);
+            pos = (size_t) esl__get64(q + a * IREC + 12);
+            /* lo never moves past records equal to an earlier key, so
+             * keys with the same h all see them */
+            hi = m;
+            while (lo < hi) {               /* first record with >= hv */
+                mid = lo + (hi - lo) / 2;
+                if (esl__get64(p + mid * IREC) < hv) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            for (r = p + lo * IREC; r < p + m * IREC && esl__get64(r) == hv;
+                 r += IREC)
+            {
+                if (found[pos] != ESL_NOIDX || esl__get32(r + 8) != sid) {
+                    continue;
+                }
+                idx = esl__get64(r + 12);
+                memcpy(eb, r + 8, 12);          /* sid || index */
+                rc = mdb_get(txn, st->entries, &ek, &ed);
+                if (rc != 0) {
+                    /* the index names an entry that is not there */
+                    rc = rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+                    goto done;
+                }
+                if (stored_id_is(&ed, ids[pos], idlen[pos])) {
+                    found[pos] = idx;
+                }
+            }
+        }
+    }
+    if (rc == MDB_NOTFOUND) {
+        rc = 0;
+    }
+done:
+    mdb_cursor_close(cur);
+    free(q);
+    return rc == 0 ? ESL_OK : rc == MDB_CORRUPTED ? ESL_ECORRUPT
+                                                  : esl__mdb_err(rc);
+}
+
+
+int
+esl__idem_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
+    const uint64_t *h, const uint64_t *idx)
+{
+    unsigned char  *run;
+    size_t          i;
+    int             rc;
+
+    if (n == 0) {
+        return ESL_OK;
+    }
+    if ((run = malloc(n * IREC)) == NULL) {
+        return ESL_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        esl__idem_rec(run + i * IREC, h[i], sid, idx[i]);
+    }
+    if ((rc = esl__runs_sort(run, n, IREC)) != ESL_OK) {
+        free(run);
+        return rc;
+    }
+    return esl__runs_add(txn, st->iruns, IREC, 8, run, n);
+}
+
+
+int
+esl__idem_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
+    const uint64_t key[2], esl__fp *fp, uint64_t *badrun)
+{
+    return esl__runs_fp(txn, st->iruns, IREC, 8, 8, sid, key, fp, badrun);
+}
+
+
+int
+esl__idem_key_new(uint64_t key[2])
+{
+    return RAND_bytes((unsigned char *) key, 16) == 1 ? ESL_OK
+                                                       : ESL_ECRYPTO;
+}
