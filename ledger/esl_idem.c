@@ -78,9 +78,9 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
     MDB_val               k, v, ek, ed;
     unsigned char        *q, eb[12];
     const unsigned char  *p, *r;
-    size_t                i, j, a, m, lo, hi, mid, pos, pb;
+    size_t                i, j, a, m, lo, hi, mid, pos, pb, step;
     uint64_t              hv, idx;
-    int                   rc, op = MDB_FIRST;
+    int                   rc, op = MDB_FIRST, linear;
 
     for (i = 0; i < n; i++) {
         found[i] = ESL_NOIDX;
@@ -134,13 +134,27 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
         p = v.mv_data;
         m = v.mv_size / IREC;
         lo = 0;
+        linear = m <= 32 * n;
         for (a = 0; a < n && lo < m; a++) {
             hv = esl__get64(q + a * IREC);
             pos = (size_t) esl__get64(q + a * IREC + 12);
             /* lo never moves past records equal to an earlier key, so
              * keys with the same h all see them */
-            hi = m;
-            while (lo < hi) {               /* first record with >= hv */
+            /* the first record with h >= hv: a run up to 32 records per
+             * key is walked (sequential, prefetched), a longer one
+             * searched by galloping from lo, then bisecting */
+            if (linear) {
+                while (lo < m && esl__get64(p + lo * IREC) < hv) {
+                    lo++;
+                }
+            }
+            for (step = 1; !linear && lo + step < m
+                 && esl__get64(p + (lo + step) * IREC) < hv; step *= 2)
+            {
+                lo += step;
+            }
+            hi = lo + step < m ? lo + step : m;
+            while (lo < hi) {
                 mid = lo + (hi - lo) / 2;
                 if (esl__get64(p + mid * IREC) < hv) {
                     lo = mid + 1;

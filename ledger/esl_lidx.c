@@ -35,7 +35,8 @@
 #include "esl_store.h"
 
 #define REC      ESL_LREC
-#define RUN_CAP  ((size_t) 1 << 20)
+#define RUN_CAP     ((size_t) 1 << 20)
+#define RUN_FANOUT  4
 
 
 /* ------------------------------------------------------------------ */
@@ -130,43 +131,71 @@ esl__runs_sort(unsigned char *recs, size_t n, size_t rec)
 }
 
 
-/* Merge older run a (na records) and newer b into out, older first among
- * equal keys (the first `key` bytes): the first writer stays first. */
+/*
+ * Merge k sorted runs, oldest first in src[], into out; among equal keys
+ * (the first `key` bytes) the older run's record comes first, so the
+ * first writer of a key stays first.
+ */
 static void
-merge(const unsigned char *a, size_t na, const unsigned char *b, size_t nb,
+merge(const unsigned char **src, const size_t *cnt, unsigned k,
     unsigned char *out, size_t rec, size_t key)
 {
-    size_t  i = 0, j = 0;
+    size_t    at[RUN_FANOUT] = { 0 };
+    unsigned  i, best;
 
-    while (i < na && j < nb) {
-        /* newer first only if its key is strictly smaller */
-        if (key_lt(b + j * rec, a + i * rec, key)) {
-            memcpy(out, b + j++ * rec, rec);
-        } else {
-            memcpy(out, a + i++ * rec, rec);
+    for (;;) {
+        best = k;
+        for (i = 0; i < k; i++) {
+            if (at[i] < cnt[i]
+                && (best == k || key_lt(src[i] + at[i] * rec,
+                                        src[best] + at[best] * rec, key)))
+            {
+                best = i;       /* strict: ties keep the older run */
+            }
         }
+        if (best == k) {
+            return;
+        }
+        memcpy(out, src[best] + at[best]++ * rec, rec);
         out += rec;
     }
-    memcpy(out, a + i * rec, (na - i) * rec);
-    out += (na - i) * rec;
-    memcpy(out, b + j * rec, (nb - j) * rec);
+}
+
+
+/* Size class of a run of c records: floor(log_F(c)). */
+static unsigned
+size_class(size_t c)
+{
+    unsigned  r = 0;
+
+    while (c >= RUN_FANOUT) {
+        c /= RUN_FANOUT;
+        r++;
+    }
+    return r;
 }
 
 
 /*
  * Add one sorted run (malloc'ed; taken over and freed) of n records to
- * the runs in dbi, merging like a binary counter (see the top).
+ * the runs in dbi.  Tiered merging with fan-out F: when the newest F-1
+ * stored runs are of the new run's size class or smaller, the F runs are
+ * merged into one (which may cascade); runs of a smaller class than the
+ * new one are absorbed too.  Each record is rewritten about log_F(n)
+ * times, a stripe holds about (F-1) log_F(n) runs.
  */
 int
 esl__runs_add(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key,
     unsigned char *run, size_t n)
 {
-    MDB_cursor     *cur = NULL;
-    unsigned char  *tmp, kb[8];
-    MDB_val         k, v;
-    size_t          cnt = n, old;
-    uint64_t        id = 1;
-    int             rc;
+    MDB_cursor           *cur = NULL;
+    unsigned char        *tmp, kb[8];
+    const unsigned char  *src[RUN_FANOUT];
+    size_t                cnt = n, sz[RUN_FANOUT], total;
+    MDB_val               k, v;
+    uint64_t              id = 1, lastid;
+    unsigned              j, i, c;
+    int                   rc, op, have_last;
 
     if (n == 0) {
         free(run);
@@ -176,36 +205,68 @@ esl__runs_add(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key,
         goto done;
     }
     for (;;) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-        if (rc == MDB_NOTFOUND) {
-            rc = 0;
-            break;
+        /* the newest stored runs, newest first, up to F-1 of them */
+        c = size_class(cnt);
+        total = cnt;
+        j = 0;
+        have_last = 0;
+        lastid = 0;
+        for (op = MDB_LAST; j < RUN_FANOUT - 1; op = MDB_PREV) {
+            rc = mdb_cursor_get(cur, &k, &v, op);
+            if (rc == MDB_NOTFOUND) {
+                rc = 0;
+                break;
+            }
+            if (rc != 0) {
+                goto done;
+            }
+            if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size % rec != 0) {
+                rc = MDB_CORRUPTED;
+                goto done;
+            }
+            if (!have_last) {
+                lastid = esl__get64(k.mv_data);
+                have_last = 1;
+            }
+            if (size_class(v.mv_size / rec) > c
+                || total + v.mv_size / rec > RUN_CAP)
+            {
+                break;
+            }
+            src[RUN_FANOUT - 2 - j] = v.mv_data;
+            sz[RUN_FANOUT - 2 - j] = v.mv_size / rec;
+            total += v.mv_size / rec;
+            j++;
         }
-        if (rc != 0) {
-            goto done;
+        id = have_last ? lastid + 1 : 1;
+        if (j == 0 || (j < RUN_FANOUT - 1
+                       && size_class(sz[RUN_FANOUT - 2]) == c))
+        {
+            break;      /* nothing to absorb, or siblings still missing */
         }
-        if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size % rec != 0) {
-            rc = MDB_CORRUPTED;
-            goto done;
+        /* merge (oldest first) before deleting: the values are in the
+         * map */
+        for (i = 0; i < j; i++) {
+            src[i] = src[RUN_FANOUT - 1 - j + i];
+            sz[i] = sz[RUN_FANOUT - 1 - j + i];
         }
-        id = esl__get64(k.mv_data);
-        old = v.mv_size / rec;
-        if (old > cnt || old + cnt > RUN_CAP) {
-            id++;
-            break;
-        }
-        /* merge before deleting: v points into the map */
-        tmp = malloc((old + cnt) * rec);
+        src[j] = run;
+        sz[j] = cnt;
+        tmp = malloc(total * rec);
         if (tmp == NULL) {
             rc = ENOMEM;
             goto done;
         }
-        merge(v.mv_data, old, run, cnt, tmp, rec, key);
+        merge(src, sz, j + 1, tmp, rec, key);
         free(run);
         run = tmp;
-        cnt += old;
-        if ((rc = mdb_cursor_del(cur, 0)) != 0) {
-            goto done;
+        cnt = total;
+        for (i = 0; i < j; i++) {
+            if ((rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) != 0
+                || (rc = mdb_cursor_del(cur, 0)) != 0)
+            {
+                goto done;
+            }
         }
     }
     esl__put64(kb, id);
