@@ -1,5 +1,6 @@
 /*
- * esl_lidx.c: the leaf-hash index as sorted runs (format esl-2).
+ * esl_lidx.c: the leaf-hash index as sorted runs (format esl-2, merge
+ * policy of esl-3), and the run code both indexes share.
  *
  * The index maps a leaf (transaction) hash to the shard and index of the
  * entry.  Format esl-1 kept it as a B-tree keyed by the hash: random
@@ -10,12 +11,15 @@
  * Here each append adds one run: a single LMDB value holding the batch's
  * records (hash[32] || sid u32 || index u64, 44 bytes) sorted by hash.
  * The stripe-wide `lruns` DB maps a run id (u64, big-endian, growing with
- * age) to a run.  Runs merge like a binary counter: while the newest
- * stored run is no larger than the new one, the two are merged in memory
- * (older records first among equal hashes) and replace it, so a stripe
- * has O(log n) runs and every record is rewritten O(log n) times, each
- * time as part of one sequential value.  Runs stop merging at RUN_CAP
- * records (44 MiB) to bound the work of a single commit.
+ * age) to a run.  Runs merge tiered (esl__runs_add): when the newest
+ * F-1 = 3 stored runs are of the new run's size class (log_4 of the
+ * record count) or smaller, the four are merged in memory (older records
+ * first among equal hashes) and replace them, so a stripe has about
+ * 3 log_4 n runs and every record is rewritten about log_4 n times (a
+ * binary counter, used before, rewrites log_2 n times), each time as
+ * part of one sequential value.  Runs stop merging at RUN_CAP records
+ * (44 MiB) to bound the work of a single commit.  The same run code
+ * serves the idempotency index (esl_idem.c).
  *
  * A lookup binary-searches every run of every stripe, oldest first, so
  * the first writer of a hash still wins (the same bytes can be logged in
