@@ -189,6 +189,17 @@ int ngx_esign_store_rc(ngx_esign_ctx_t *ctx);
  */
 int ngx_esign_store_commit(MDB_env *env, MDB_dbi *dbis,
     ngx_esign_store_write_pt fn, void *data);
+/*
+ * The same, and then the writer's evidence: evidence(data, &items) gives
+ * the ledger items (ngx_esign_ledger_item_t) to append once the state is
+ * durable, the count is returned (0: none).  The batch's items are
+ * appended together; *ledger_rc is 0 when all of this writer's are
+ * durable in the ledger, else -1 (they stay in the evidence outbox).
+ */
+typedef size_t (*ngx_esign_store_evidence_pt)(void *data, void *items);
+int ngx_esign_store_commit_evidence(MDB_env *env, MDB_dbi *dbis,
+    ngx_esign_store_write_pt fn, void *data,
+    ngx_esign_store_evidence_pt evidence, int *ledger_rc);
 void *ngx_esign_store_data(ngx_esign_ctx_t *ctx);
 ngx_int_t ngx_esign_store_init_module(ngx_cycle_t *cycle,
     ngx_esign_main_conf_t *emcf);

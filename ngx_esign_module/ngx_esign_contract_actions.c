@@ -24,6 +24,9 @@ static void ngx_esign_ct_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_esign_ct_done(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx);
 static int ngx_esign_ct_txn(MDB_txn *txn, MDB_dbi *dbis, void *data);
+static size_t ngx_esign_ct_items(void *data, void *items);
+static ngx_int_t ngx_esign_ct_copy(char *dst, size_t size, json_t *obj,
+    const char *key);
 static int ngx_esign_ct_route_txn(MDB_txn *txn, MDB_dbi *dbis,
     ngx_esign_ct_op_t *op);
 static ngx_int_t ngx_esign_ct_answer(ngx_http_request_t *r,
@@ -894,8 +897,6 @@ ngx_esign_ct_run(void *data, ngx_log_t *log)
 {
     ngx_esign_ct_op_t  *op = data;
 
-    size_t  i;
-
     if (op->sign) {
         /*
          * The signing time (the CMS signing-time attribute, in seconds,
@@ -911,14 +912,22 @@ ngx_esign_ct_run(void *data, ngx_log_t *log)
         }
     }
 
-    op->store_rc = ngx_esign_store_commit(op->env, op->dbis,
-                                          ngx_esign_ct_txn, op);
+    /* the entries durable in the state, then in the ledger */
 
-    if (op->store_rc != 0 || op->nev == 0) {
-        return;
-    }
+    op->store_rc = ngx_esign_store_commit_evidence(op->env, op->dbis,
+                                                   ngx_esign_ct_txn, op,
+                                                   ngx_esign_ct_items,
+                                                   &op->ledger_rc);
+}
 
-    /* the entries are durable in the state: now in the ledger */
+
+/* The ledger items of a committed action (store group commit callback). */
+static size_t
+ngx_esign_ct_items(void *data, void *items)
+{
+    ngx_esign_ct_op_t  *op = data;
+
+    size_t  i;
 
     for (i = 0; i < op->nev; i++) {
         memcpy(op->items[i].shard, op->ev[i].shard,
@@ -927,7 +936,9 @@ ngx_esign_ct_run(void *data, ngx_log_t *log)
         op->items[i].len = op->ev[i].len;
     }
 
-    op->ledger_rc = ngx_esign_ledger_append(op->items, op->nev);
+    *(ngx_esign_ledger_item_t **) items = op->items;
+
+    return op->nev;
 }
 
 
@@ -1257,6 +1268,21 @@ ngx_esign_ct_action(ngx_http_request_t *r, ngx_esign_ctx_t *ctx, int action)
 
     state = esign_contract_fsm(c, action, op->inst_id);
 
+    /* what the signature is over: the document never changes */
+
+    if (action == NGX_ESIGN_CT_CONFIRM
+        && (ngx_esign_ct_copy(op->doc_owner, sizeof(op->doc_owner),
+                              json_object_get(c, "initiator"),
+                              "institution_id")
+            != NGX_OK
+            || ngx_esign_ct_copy(op->doc_id, sizeof(op->doc_id), c,
+                                 "document_id")
+               != NGX_OK))
+    {
+        json_decref(c);
+        return ngx_esign_send_unavailable(r);
+    }
+
     if (esign_contract_expire_if_due(c, op->now_ms)) {
         state = NGX_ESIGN_CT_OK;        /* the transaction records it */
         action = 0;
@@ -1289,6 +1315,29 @@ ngx_esign_ct_action(ngx_http_request_t *r, ngx_esign_ctx_t *ctx, int action)
     op->sign = action == NGX_ESIGN_CT_CONFIRM;
 
     return ngx_esign_ct_post(r, ctx, op);
+}
+
+
+/* Copies a string member (1 .. size - 1 bytes) of obj into dst. */
+static ngx_int_t
+ngx_esign_ct_copy(char *dst, size_t size, json_t *obj, const char *key)
+{
+    size_t       len;
+    const char  *s;
+
+    s = json_string_value(json_object_get(obj, key));
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(s);
+    if (len == 0 || len >= size) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst, s, len + 1);
+
+    return NGX_OK;
 }
 
 
@@ -1341,10 +1390,9 @@ ngx_esign_api_contract_route(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
 static void
 ngx_esign_ct_sign_run(ngx_esign_ct_op_t *op)
 {
-    json_t      *c, *inst;
+    json_t      *inst;
     uint8_t      digest[32];
     MDB_txn     *txn;
-    const char  *owner, *doc_id;
 
     op->sign_rc = ESIGN_SIGN_ERROR;
 
@@ -1352,24 +1400,14 @@ ngx_esign_ct_sign_run(ngx_esign_ct_op_t *op)
         return;
     }
 
-    c = NULL;
-    inst = NULL;
-
-    if (esign_contract_get(txn, op->dbis, op->id, &c) != 0) {
-        goto done;
-    }
-
-    owner = json_string_value(json_object_get(
-                json_object_get(c, "initiator"), "institution_id"));
-    doc_id = json_string_value(json_object_get(c, "document_id"));
     inst = ngx_esign_ct_inst(txn, op->dbis, op->inst_id);
 
-    if (owner == NULL || doc_id == NULL || inst == NULL) {
+    if (inst == NULL) {
         goto done;
     }
 
     if (esign_doc_digest(txn, op->dbis, (char *) op->kek.data, op->kek.len,
-                         owner, doc_id, op->suite, digest)
+                         op->doc_owner, op->doc_id, op->suite, digest)
         != 0)
     {
         goto done;
@@ -1384,5 +1422,4 @@ done:
     mdb_txn_abort(txn);
 
     json_decref(inst);
-    json_decref(c);
 }

@@ -67,6 +67,7 @@ typedef struct {
     char                      *number;
     char                      *version;
     char                       doc_id[ESC_RAND_ID_LEN + 1];
+    char                       doc_owner[64];    /* confirm: initiator */
     char                     (*usccs)[ESL_TENANT_LEN + 1];
     size_t                     nusccs;
     int64_t                    expires_at;       /* 0: none */

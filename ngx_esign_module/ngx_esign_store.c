@@ -10,6 +10,7 @@
 
 #include "ngx_esign.h"
 #include "ngx_esign_db.h"
+#include "ngx_esign_ledger.h"
 
 
 typedef struct ngx_esign_store_task_s  ngx_esign_store_task_t;
@@ -20,6 +21,10 @@ struct ngx_esign_store_task_s {
     MDB_env                   *env;
     MDB_dbi                   *dbis;
     int                        rc;
+
+    /* evidence to append to the ledger once the state is durable */
+    ngx_esign_store_evidence_pt  evidence;
+    int                         *ledger_rc;
 
     /* group commit: the queue of waiting writers of this process */
     ngx_esign_store_task_t    *next;
@@ -33,7 +38,10 @@ struct ngx_esign_store_task_s {
  * own nested transaction of one write transaction (a writer that fails
  * aborts only its nested transaction) and commits once: one fsync for the
  * batch instead of one per request.  Everyone waits for the commit of
- * their batch, so "done" still means durable.
+ * their batch, so "done" still means durable.  Writers that carry
+ * evidence have it appended to the ledger by the leader, the whole batch
+ * in one ledger append (one signed block per shard and batch), after the
+ * state commit and while the next batch already commits.
  */
 #define NGX_ESIGN_STORE_BATCH_MAX  256
 
@@ -48,6 +56,7 @@ static ngx_int_t ngx_esign_store_path(ngx_pool_t *pool,
     ngx_esign_main_conf_t *emcf, const char *sub, ngx_str_t *path);
 static void ngx_esign_store_reader_check(ngx_event_t *ev);
 static void ngx_esign_store_write_run(void *data, ngx_log_t *log);
+static void ngx_esign_store_append_evidence(ngx_esign_store_task_t *batch);
 
 
 static ngx_int_t
@@ -454,6 +463,85 @@ ngx_esign_store_batch(ngx_esign_store_task_t *batch)
 }
 
 
+/*
+ * After the state commit: the evidence of every committed writer of the
+ * batch, appended to the ledger in one call (it groups by shard).  Each
+ * writer learns through its ledger_rc whether all of its items are
+ * durable in the ledger.
+ */
+static void
+ngx_esign_store_append_evidence(ngx_esign_store_task_t *batch)
+{
+    int                       rc;
+    size_t                    n, k, i;
+    ngx_esign_store_task_t   *st;
+    ngx_esign_ledger_item_t  *all, *items;
+
+    n = 0;
+
+    for (st = batch; st != NULL; st = st->next) {
+        if (st->evidence != NULL && st->rc == 0) {
+            n += st->evidence(st->data, &items);
+        }
+    }
+
+    if (n == 0) {
+        return;
+    }
+
+    all = malloc(n * sizeof(ngx_esign_ledger_item_t));
+
+    if (all == NULL) {
+        /* no memory for the batch: each writer on its own */
+
+        for (st = batch; st != NULL; st = st->next) {
+            if (st->evidence != NULL && st->rc == 0) {
+                k = st->evidence(st->data, &items);
+                *st->ledger_rc = k ? ngx_esign_ledger_append(items, k) : 0;
+            }
+        }
+
+        return;
+    }
+
+    k = 0;
+
+    for (st = batch; st != NULL; st = st->next) {
+        if (st->evidence != NULL && st->rc == 0) {
+            i = st->evidence(st->data, &items);
+            memcpy(&all[k], items, i * sizeof(ngx_esign_ledger_item_t));
+            k += i;
+        }
+    }
+
+    (void) ngx_esign_ledger_append(all, n);
+
+    k = 0;
+
+    for (st = batch; st != NULL; st = st->next) {
+        if (st->evidence == NULL || st->rc != 0) {
+            continue;
+        }
+
+        n = st->evidence(st->data, &items);
+        rc = 0;
+
+        for (i = 0; i < n; i++, k++) {
+            items[i].result = all[k].result;
+            items[i].rc = all[k].rc;
+
+            if (all[k].rc != ESL_OK) {
+                rc = -1;
+            }
+        }
+
+        *st->ledger_rc = rc;
+    }
+
+    free(all);
+}
+
+
 static void
 ngx_esign_store_write_run(void *data, ngx_log_t *log)
 {
@@ -472,7 +560,8 @@ ngx_esign_store_write_run(void *data, ngx_log_t *log)
 
     while (!self->done) {
 
-        if (ngx_esign_store_busy) {
+        if (ngx_esign_store_busy || ngx_esign_store_queue == NULL) {
+            /* a batch is committing, or ours is appending its evidence */
             pthread_cond_wait(&ngx_esign_store_cv, &ngx_esign_store_mu);
             continue;
         }
@@ -501,13 +590,21 @@ ngx_esign_store_write_run(void *data, ngx_log_t *log)
 
         ngx_esign_store_batch(batch);
 
+        /* the next batch may commit while this one goes to the ledger */
+
+        pthread_mutex_lock(&ngx_esign_store_mu);
+        ngx_esign_store_busy = 0;
+        pthread_cond_broadcast(&ngx_esign_store_cv);
+        pthread_mutex_unlock(&ngx_esign_store_mu);
+
+        ngx_esign_store_append_evidence(batch);
+
         pthread_mutex_lock(&ngx_esign_store_mu);
 
         for ( /* void */ ; batch != NULL; batch = batch->next) {
             batch->done = 1;
         }
 
-        ngx_esign_store_busy = 0;
         pthread_cond_broadcast(&ngx_esign_store_cv);
     }
 
@@ -519,13 +616,29 @@ int
 ngx_esign_store_commit(MDB_env *env, MDB_dbi *dbis,
     ngx_esign_store_write_pt fn, void *data)
 {
+    return ngx_esign_store_commit_evidence(env, dbis, fn, data, NULL, NULL);
+}
+
+
+int
+ngx_esign_store_commit_evidence(MDB_env *env, MDB_dbi *dbis,
+    ngx_esign_store_write_pt fn, void *data,
+    ngx_esign_store_evidence_pt evidence, int *ledger_rc)
+{
     ngx_esign_store_task_t  st;
+
+    ngx_memzero(&st, sizeof(st));
 
     st.fn = fn;
     st.data = data;
     st.env = env;
     st.dbis = dbis;
-    st.rc = 0;
+    st.evidence = evidence;
+    st.ledger_rc = ledger_rc;
+
+    if (ledger_rc != NULL) {
+        *ledger_rc = 0;
+    }
 
     ngx_esign_store_write_run(&st, NULL);
 
