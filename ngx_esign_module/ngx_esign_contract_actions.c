@@ -25,6 +25,7 @@ static ngx_int_t ngx_esign_ct_done(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx);
 static int ngx_esign_ct_txn(MDB_txn *txn, MDB_dbi *dbis, void *data);
 static size_t ngx_esign_ct_items(void *data, void *items);
+static uint64_t ngx_esign_ct_wall_ms(void);
 static ngx_int_t ngx_esign_ct_copy(char *dst, size_t size, json_t *obj,
     const char *key);
 static int ngx_esign_ct_route_txn(MDB_txn *txn, MDB_dbi *dbis,
@@ -539,6 +540,9 @@ static int
 ngx_esign_ct_action_txn(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op)
 {
     int                     rc, done_all;
+    size_t                  i;
+    json_int_t              at;
+    uint64_t                end;
     char                    key[160], digest[65], sighex[65];
     json_t                 *c, *inst, *party, *reads, *sig, *tok;
     uint8_t                 doc[32], reason[32];
@@ -700,17 +704,32 @@ ngx_esign_ct_action_txn(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op)
                           "completed") == 0;
 
     if (done_all) {
+        /*
+         * The completion is now, which is after every participant's
+         * signing time, also when a confirmation signed later than ours
+         * committed first (concurrent confirms of one group commit).
+         */
+        end = ngx_esign_ct_wall_ms();
+        end = end > op->now_ms ? end : op->now_ms;
+
+        json_array_foreach(json_object_get(c, "participants"), i, party) {
+            at = json_integer_value(json_object_get(party, "at"));
+            end = at > 0 && (uint64_t) at > end ? (uint64_t) at : end;
+        }
+
+        json_object_set_new(c, "ended_at", json_integer((json_int_t) end));
+
         /* R-ARCH-1/2: archive with the checks, then the result evidence */
 
         if (esign_archive_check_txn(txn, dbis, (char *) op->kek.data,
-                                    op->kek.len, c, op->now_ms)
+                                    op->kek.len, c, end)
             < 0)
         {
             rc = ENOMEM;
             goto failed;
         }
 
-        rc = ngx_esign_ct_result(txn, dbis, c, op->now_ms, &op->ev[1]);
+        rc = ngx_esign_ct_result(txn, dbis, c, end, &op->ev[1]);
         if (rc != 0) {
             goto failed;
         }

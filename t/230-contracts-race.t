@@ -13,6 +13,7 @@ use EsignNginx;
 use EsignFixtures qw(:all);
 use EsignSigning qw(:all);
 use Time::HiRes qw(time sleep);
+use HTTP::Tiny;
 
 my $t = EsignNginx->new;
 $t->write_conf(signing_conf($t), workers => 2)->start;
@@ -37,6 +38,9 @@ sub race {
         my $pid = fork // die "fork: $!";
         if ($pid == 0) {
             my ($inst, $what, $cid, $tok) = @{ $jobs[$i] };
+            # a connection of our own, never the parent's keep-alive one
+            $inst->{c}{http} = HTTP::Tiny->new(verify_SSL => 0,
+                timeout => 60, SSL_options => { SSL_verify_mode => 0 });
             sleep($at - time) if $at > time;
             my $r = act($inst, $what, $cid, token => $tok);
             EsignNginx::write_file("$d/race.$i", $r->{status});
@@ -114,6 +118,25 @@ my @stages = split /,/, stages($cid);
 is(scalar(grep { $_ eq 'complete' } @stages), 1,
    'R-EVID-2 exactly one result record');
 is(scalar(grep { $_ eq 'confirm' } @stages), 3, '... three confirm records');
+
+# a burst: 12 contracts x 3 participants confirmed all at once, so the
+# group commit puts writers of different contracts (and of one contract)
+# into one batch; every contract completes and archives with every
+# signature's time equal to its CMS signing time
+my @burst = map { initiate($A, upload($A->{c}), [@s])->{json}{id} } 1 .. 12;
+my @jobs = map { my $c = $_; map { [ $_, 'confirm', $c, token($_) ] } @s }
+    @burst;
+@st = race(@jobs);
+is(scalar(grep { $_ == 200 } @st), 36, 'a burst of 36 confirms: all 200')
+    or diag join ',', @st;
+my @arch = map { $A->{c}->get("/api/v1/contracts/$_")->{json} } @burst;
+is(scalar(grep { $_->{status} eq 'completed' } @arch), 12,
+   '... every contract completed');
+is(scalar(grep { ($_->{archive}{result} // '') eq 'passed' } @arch), 12,
+   'R-ARCH-2 ... and every archive check passed')
+    or diag explain [ map { $_->{archive} } @arch ];
+is(scalar(grep { stages($_) eq 'initiate,confirm,confirm,confirm,complete' }
+          @burst), 12, '... each with exactly its evidence records');
 
 my $cli = ledger_cli();
 SKIP: {
