@@ -24,6 +24,8 @@ typedef struct {
 void esl__sm3_init(esl__sm3 *s);
 void esl__sm3_update(esl__sm3 *s, const void *data, size_t len);
 void esl__sm3_final(esl__sm3 *s, unsigned char out[ESL_HASH_LEN]);
+extern const uint32_t  esl__sm3_iv[8];      /* GB/T 32905 IV */
+extern const uint32_t  esl__sm3_k[64];      /* T_j rotated left by j */
 
 /* Multi-buffer SM3 (esl_sm3x.c): out[i] = SM3(prefix || msg[i]) for n
  * messages, 16 or 8 per SIMD pass where the CPU has AVX-512 or AVX2. */

@@ -17,14 +17,14 @@
 #define P0(x)       ((x) ^ ROTL((x), 9) ^ ROTL((x), 17))
 #define P1(x)       ((x) ^ ROTL((x), 15) ^ ROTL((x), 23))
 
-static const uint32_t  sm3_iv[8] = {
+const uint32_t  esl__sm3_iv[8] = {
     0x7380166fu, 0x4914b2b9u, 0x172442d7u, 0xda8a0600u,
     0xa96f30bcu, 0x163138aau, 0xe38dee4du, 0xb0fb0e4eu
 };
 
 
 /* T_j rotated left by j, as the rounds use it. */
-static const uint32_t  sm3_k[64] = {
+const uint32_t  esl__sm3_k[64] = {
     0x79cc4519u, 0xf3988a32u, 0xe7311465u, 0xce6228cbu,
     0x9cc45197u, 0x3988a32fu, 0x7311465eu, 0xe6228cbcu,
     0xcc451979u, 0x988a32f3u, 0x311465e7u, 0x6228cbceu,
@@ -60,7 +60,7 @@ static const uint32_t  sm3_k[64] = {
 #define RND(a, b, c, d, e, f, g, h, j, FF, GG)                            \
     do {                                                                \
         uint32_t a12 = ROTL(a, 12);                                     \
-        uint32_t ss1 = ROTL(a12 + e + sm3_k[j], 7);                     \
+        uint32_t ss1 = ROTL(a12 + e + esl__sm3_k[j], 7);                     \
         uint32_t ss2 = ss1 ^ a12;                                       \
         uint32_t tt1 = FF(a, b, c) + d + ss2                            \
                        + (w[(j) & 15] ^ w[((j) + 4) & 15]);             \
@@ -114,7 +114,7 @@ sm3_blocks(uint32_t v[8], const unsigned char *p, size_t nblocks)
 void
 esl__sm3_init(esl__sm3 *s)
 {
-    memcpy(s->v, sm3_iv, sizeof(sm3_iv));
+    memcpy(s->v, esl__sm3_iv, sizeof(esl__sm3_iv));
     s->len = 0;
     s->num = 0;
 }

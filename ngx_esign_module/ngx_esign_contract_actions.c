@@ -24,6 +24,8 @@ static void ngx_esign_ct_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_esign_ct_done(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx);
 static int ngx_esign_ct_txn(MDB_txn *txn, MDB_dbi *dbis, void *data);
+static unsigned ngx_esign_ct_commit(esign_field_keys_t *keys, const char *aad,
+    json_t *acct, const char *field, uint8_t out[ESC_BLIND_LEN]);
 static size_t ngx_esign_ct_items(void *data, void *items);
 static uint64_t ngx_esign_ct_wall_ms(void);
 static ngx_int_t ngx_esign_ct_copy(char *dst, size_t size, json_t *obj,
@@ -53,13 +55,36 @@ ngx_esign_ct_inst(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id)
 }
 
 
+/* The keyed commitment of an encrypted personal field: 1, or 0 if none. */
+static unsigned
+ngx_esign_ct_commit(esign_field_keys_t *keys, const char *aad, json_t *acct,
+    const char *field, uint8_t out[ESC_BLIND_LEN])
+{
+    char         val[ESC_FIELD_MAX + 1];
+    unsigned     ok;
+    const char  *s;
+
+    s = json_string_value(json_object_get(acct, field));
+
+    ok = s != NULL
+         && esign_pki_field_decrypt(keys, aad, s, val, sizeof(val)) == 0
+         && esc_blind_index(keys->idx, ESC_BLIND_EVIDENCE, (uint8_t *) val,
+                            strlen(val), out)
+            == ESC_CRYPTO_OK;
+
+    OPENSSL_cleanse(val, sizeof(val));
+
+    return ok;
+}
+
+
 /* Commitments of the acting person's name and ID number (R-EVID-1). */
 static void
 ngx_esign_ct_person(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op,
     ngx_esign_ct_person_t *pe)
 {
     int                  n;
-    char                 key[160], aad[192], val[ESC_FIELD_MAX + 1];
+    char                 key[160], aad[192];
     json_t              *acct;
     const char          *s;
     esc_kek_ring_t      *ring;
@@ -88,32 +113,16 @@ ngx_esign_ct_person(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op,
 
     snprintf(aad, sizeof(aad), "account:%s", key);
 
-    s = json_string_value(json_object_get(acct, "real_name_enc"));
-    if (s != NULL
-        && esign_pki_field_decrypt(&keys, aad, s, val, sizeof(val)) == 0
-        && esc_blind_index(keys.idx, ESC_BLIND_EVIDENCE, (uint8_t *) val,
-                           strlen(val), pe->name_commit)
-           == ESC_CRYPTO_OK)
-    {
-        pe->has_name = 1;
-    }
-
-    s = json_string_value(json_object_get(acct, "id_number_enc"));
-    if (s != NULL
-        && esign_pki_field_decrypt(&keys, aad, s, val, sizeof(val)) == 0
-        && esc_blind_index(keys.idx, ESC_BLIND_EVIDENCE, (uint8_t *) val,
-                           strlen(val), pe->id_commit)
-           == ESC_CRYPTO_OK)
-    {
-        pe->has_id = 1;
-    }
+    pe->has_name = ngx_esign_ct_commit(&keys, aad, acct, "real_name_enc",
+                                       pe->name_commit);
+    pe->has_id = ngx_esign_ct_commit(&keys, aad, acct, "id_number_enc",
+                                     pe->id_commit);
 
     s = json_string_value(json_object_get(acct, "id_type"));
     if (s != NULL && strlen(s) < sizeof(pe->id_type)) {
         strcpy(pe->id_type, s);
     }
 
-    OPENSSL_cleanse(val, sizeof(val));
     OPENSSL_cleanse(&keys, sizeof(keys));
 
 done:
@@ -953,6 +962,7 @@ ngx_esign_ct_items(void *data, void *items)
                sizeof(op->items[i].shard));
         op->items[i].bytes = op->ev[i].bytes;
         op->items[i].len = op->ev[i].len;
+        op->items[i].outbox_key = op->ev[i].entry_id;
     }
 
     *(ngx_esign_ledger_item_t **) items = op->items;

@@ -21,6 +21,7 @@ typedef struct {
     size_t                  len;
     esl_append_result       result;
     int                     rc;             /* ESL_OK or error */
+    const char             *outbox_key;     /* its evidence outbox key */
 } ngx_esign_ledger_item_t;
 
 

@@ -51,6 +51,21 @@ static ngx_esign_store_task_t  *ngx_esign_store_queue;
 static ngx_esign_store_task_t **ngx_esign_store_tail = &ngx_esign_store_queue;
 static int                      ngx_esign_store_busy;
 
+/*
+ * Evidence outbox rows whose entries the ledger holds durably: the next
+ * batch deletes them in its own transaction, so the outbox stays small
+ * under load without a write transaction of its own.  Rows left over (a
+ * crash, a full list) are the outbox sweep's, which re-appends them
+ * idempotently.  Only the leader touches the list.
+ */
+#define NGX_ESIGN_STORE_GC_MAX  4096
+
+static char                     ngx_esign_store_gc[NGX_ESIGN_STORE_GC_MAX]
+                                    [ESL_ENTRY_ID_MAX + 1];
+static size_t                   ngx_esign_store_ngc;
+static pthread_mutex_t          ngx_esign_store_gc_mu =
+    PTHREAD_MUTEX_INITIALIZER;
+
 
 static ngx_int_t ngx_esign_store_path(ngx_pool_t *pool,
     ngx_esign_main_conf_t *emcf, const char *sub, ngx_str_t *path);
@@ -400,11 +415,54 @@ ngx_esign_store_begin(MDB_env *env, MDB_txn **txn)
 }
 
 
+/*
+ * Deletes the outbox rows of the GC list in txn; returns how many keys
+ * were taken from the list (they go back if the transaction fails).
+ */
+static size_t
+ngx_esign_store_gc_run(MDB_txn *txn, MDB_dbi *dbis)
+{
+    size_t   i, n;
+    MDB_val  k;
+
+    pthread_mutex_lock(&ngx_esign_store_gc_mu);
+    n = ngx_esign_store_ngc;
+    pthread_mutex_unlock(&ngx_esign_store_gc_mu);
+
+    for (i = 0; i < n; i++) {
+        k.mv_data = ngx_esign_store_gc[i];
+        k.mv_size = strlen(ngx_esign_store_gc[i]);
+
+        if (mdb_del(txn, dbis[ESIGN_DB_EVIDENCE_OUTBOX], &k, NULL) != 0) {
+            /* gone already (the sweep) or an error: the sweep's then */
+            continue;
+        }
+    }
+
+    return n;
+}
+
+
+/* After the commit of a batch that deleted the first n GC keys. */
+static void
+ngx_esign_store_gc_done(size_t n)
+{
+    pthread_mutex_lock(&ngx_esign_store_gc_mu);
+
+    memmove(ngx_esign_store_gc, ngx_esign_store_gc[n],
+            (ngx_esign_store_ngc - n) * sizeof(ngx_esign_store_gc[0]));
+    ngx_esign_store_ngc -= n;
+
+    pthread_mutex_unlock(&ngx_esign_store_gc_mu);
+}
+
+
 /* One write transaction for a batch of writers (see above). */
 static void
 ngx_esign_store_batch(ngx_esign_store_task_t *batch)
 {
     int                      rc;
+    size_t                   gc;
     MDB_txn                 *txn, *child;
     ngx_esign_store_task_t  *st;
 
@@ -418,6 +476,8 @@ ngx_esign_store_batch(ngx_esign_store_task_t *batch)
         return;
     }
 
+    gc = ngx_esign_store_gc_run(txn, batch->dbis);
+
     if (batch->next == NULL) {
         /* alone: no nested transaction needed */
 
@@ -429,6 +489,11 @@ ngx_esign_store_batch(ngx_esign_store_task_t *batch)
         }
 
         batch->rc = mdb_txn_commit(txn);
+
+        if (batch->rc == 0) {
+            ngx_esign_store_gc_done(gc);
+        }
+
         return;
     }
 
@@ -451,7 +516,10 @@ ngx_esign_store_batch(ngx_esign_store_task_t *batch)
 
     rc = mdb_txn_commit(txn);
 
-    if (rc != 0) {
+    if (rc == 0) {
+        ngx_esign_store_gc_done(gc);
+
+    } else {
         /* nothing of the batch is stored: every writer fails */
 
         for (st = batch; st != NULL; st = st->next) {
@@ -473,7 +541,7 @@ static void
 ngx_esign_store_append_evidence(ngx_esign_store_task_t *batch)
 {
     int                       rc;
-    size_t                    n, k, i;
+    size_t                    n, k, i, n_all;
     ngx_esign_store_task_t   *st;
     ngx_esign_ledger_item_t  *all, *items;
 
@@ -514,6 +582,8 @@ ngx_esign_store_append_evidence(ngx_esign_store_task_t *batch)
         }
     }
 
+    n_all = n;
+
     (void) ngx_esign_ledger_append(all, n);
 
     k = 0;
@@ -537,6 +607,23 @@ ngx_esign_store_append_evidence(ngx_esign_store_task_t *batch)
 
         *st->ledger_rc = rc;
     }
+
+    /* durable in the ledger: their outbox rows go with the next batch */
+
+    pthread_mutex_lock(&ngx_esign_store_gc_mu);
+
+    for (k = 0; k < n_all && ngx_esign_store_ngc < NGX_ESIGN_STORE_GC_MAX;
+         k++)
+    {
+        if (all[k].rc == ESL_OK && all[k].outbox_key != NULL
+            && strlen(all[k].outbox_key) <= ESL_ENTRY_ID_MAX)
+        {
+            strcpy(ngx_esign_store_gc[ngx_esign_store_ngc++],
+                   all[k].outbox_key);
+        }
+    }
+
+    pthread_mutex_unlock(&ngx_esign_store_gc_mu);
 
     free(all);
 }
