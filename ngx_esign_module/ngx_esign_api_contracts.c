@@ -132,6 +132,11 @@ ngx_esign_ct_cleanup(void *data)
         op->contract = NULL;
     }
 
+    if (op->snapshot != NULL) {
+        json_decref(op->snapshot);
+        op->snapshot = NULL;
+    }
+
     if (op->doc != NULL) {
         esc_free_secret(op->doc, op->doc_len);
         op->doc = NULL;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "ngx_esign_archive.h"
@@ -89,9 +90,80 @@ esign_archive_cert_uscc(const char *pem, const char *uscc)
  * sha256: the document's SHA-256 for intl signatures, or NULL; intl_known:
  * the caller looked it up (then an intl signature without it fails).
  */
+/* SHA-256 of the three strings, each with its NUL: the result's key. */
+static int
+esign_archive_key(const char *cms_pem, const char *cert_pem,
+    const char *digest_hex, uint8_t key[32])
+{
+    int          ok;
+    EVP_MD_CTX  *md;
+
+    md = EVP_MD_CTX_new();
+
+    ok = md != NULL && cms_pem != NULL && cert_pem != NULL
+         && digest_hex != NULL
+         && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1
+         && EVP_DigestUpdate(md, cms_pem, strlen(cms_pem) + 1) == 1
+         && EVP_DigestUpdate(md, cert_pem, strlen(cert_pem) + 1) == 1
+         && EVP_DigestUpdate(md, digest_hex, strlen(digest_hex) + 1) == 1
+         && EVP_DigestFinal_ex(md, key, NULL) == 1;
+
+    EVP_MD_CTX_free(md);
+
+    return ok ? 0 : -1;
+}
+
+
+void
+esign_archive_preverify(const char *cms_pem, const char *cert_pem,
+    const char *digest_hex, esign_archive_pre_t *pre)
+{
+    size_t   dl;
+    uint8_t  dg[32];
+
+    memset(pre, 0, sizeof(*pre));
+
+    if (esign_archive_key(cms_pem, cert_pem, digest_hex, pre->key) != 0) {
+        memset(pre->key, 0, sizeof(pre->key));  /* matches nothing real */
+        return;
+    }
+
+    pre->ok = strlen(digest_hex) == 64
+              && esc_hex_decode(dg, sizeof(dg), &dl, digest_hex, 64)
+                 == ESC_CRYPTO_OK
+              && esign_sign_verify(cms_pem, cert_pem, dg, 32,
+                                   &pre->signing_time)
+                 == 0;
+}
+
+
+/* esign_sign_verify, or the result verified ahead for the same bytes. */
+static int
+esign_archive_verify(const char *cms_pem, const char *cert_pem,
+    const char *digest_hex, const uint8_t dg[32], time_t *st,
+    const esign_archive_pre_t *pre, size_t npre)
+{
+    size_t   i;
+    uint8_t  key[32];
+
+    if (npre > 0
+        && esign_archive_key(cms_pem, cert_pem, digest_hex, key) == 0)
+    {
+        for (i = 0; i < npre; i++) {
+            if (memcmp(pre[i].key, key, 32) == 0) {
+                *st = pre[i].signing_time;
+                return pre[i].ok ? 0 : -1;
+            }
+        }
+    }
+
+    return esign_sign_verify(cms_pem, cert_pem, dg, 32, st);
+}
+
+
 static int
 esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
-    int intl_known)
+    int intl_known, const esign_archive_pre_t *pre, size_t npre)
 {
     int          all, ok, r, intl;
     char         detail[256];
@@ -244,9 +316,10 @@ esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
             ok = 0;
         }
 
-        if (esign_sign_verify(esign_archive_str(sig, "cms_pem"),
-                              esign_archive_str(sig, "certificate_pem"),
-                              dg, 32, &st)
+        if (esign_archive_verify(esign_archive_str(sig, "cms_pem"),
+                                 esign_archive_str(sig, "certificate_pem"),
+                                 esign_archive_str(sig, "digest"), dg, &st,
+                                 pre, npre)
             != 0
             || (uint64_t) st != (uint64_t) json_integer_value(
                                     json_object_get(sig, "signed_at"))
@@ -279,13 +352,23 @@ esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
 int
 esign_archive_check(json_t *c, uint64_t now_ms)
 {
-    return esign_archive_run(c, now_ms, NULL, 0);
+    return esign_archive_run(c, now_ms, NULL, 0, NULL, 0);
 }
 
 
 int
 esign_archive_check_txn(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
     size_t kek_len, json_t *c, uint64_t now_ms)
+{
+    return esign_archive_check_txn_pre(txn, dbis, kek, kek_len, c, now_ms,
+                                       NULL, 0);
+}
+
+
+int
+esign_archive_check_txn_pre(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
+    size_t kek_len, json_t *c, uint64_t now_ms,
+    const esign_archive_pre_t *pre, size_t npre)
 {
     int          intl;
     size_t       i;
@@ -301,7 +384,7 @@ esign_archive_check_txn(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
     }
 
     if (!intl) {
-        return esign_archive_run(c, now_ms, NULL, 0);
+        return esign_archive_run(c, now_ms, NULL, 0, pre, npre);
     }
 
     owner = esign_archive_str(json_object_get(c, "initiator"),
@@ -314,8 +397,8 @@ esign_archive_check_txn(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
            != 0)
     {
         /* unknown digest: every intl signature fails its check */
-        return esign_archive_run(c, now_ms, NULL, 1);
+        return esign_archive_run(c, now_ms, NULL, 1, pre, npre);
     }
 
-    return esign_archive_run(c, now_ms, sha, 1);
+    return esign_archive_run(c, now_ms, sha, 1, pre, npre);
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <lmdb.h>
 #include <jansson.h>
 
@@ -35,6 +36,28 @@ int esign_archive_check(json_t *contract, uint64_t now_ms);
  */
 int esign_archive_check_txn(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
     size_t kek_len, json_t *contract, uint64_t now_ms);
+
+/*
+ * Signature verification ahead of the archive, outside the write
+ * transaction (a completing confirm verifies in its pool thread, in
+ * parallel with other requests): the result for exactly these bytes
+ * (CMS PEM, certificate PEM, digest hex; key = SHA-256 over the three).
+ * The archive check given such results uses the one whose key matches
+ * the record's bytes instead of verifying again, so the outcome is the
+ * same as verifying inside the transaction.
+ */
+typedef struct {
+    uint8_t   key[32];
+    int       ok;
+    time_t    signing_time;
+} esign_archive_pre_t;
+
+void esign_archive_preverify(const char *cms_pem, const char *cert_pem,
+    const char *digest_hex, esign_archive_pre_t *pre);
+
+int esign_archive_check_txn_pre(MDB_txn *txn, MDB_dbi *dbis,
+    const char *kek, size_t kek_len, json_t *contract, uint64_t now_ms,
+    const esign_archive_pre_t *pre, size_t npre);
 
 
 #endif /* _NGX_ESIGN_ARCHIVE_H_INCLUDED_ */

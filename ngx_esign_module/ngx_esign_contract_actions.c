@@ -28,6 +28,7 @@ static unsigned ngx_esign_ct_commit(esign_field_keys_t *keys, const char *aad,
     json_t *acct, const char *field, uint8_t out[ESC_BLIND_LEN]);
 static size_t ngx_esign_ct_items(void *data, void *items);
 static uint64_t ngx_esign_ct_wall_ms(void);
+static void ngx_esign_ct_preverify(ngx_esign_ct_op_t *op);
 static ngx_int_t ngx_esign_ct_copy(char *dst, size_t size, json_t *obj,
     const char *key);
 static int ngx_esign_ct_route_txn(MDB_txn *txn, MDB_dbi *dbis,
@@ -730,8 +731,9 @@ ngx_esign_ct_action_txn(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op)
 
         /* R-ARCH-1/2: archive with the checks, then the result evidence */
 
-        if (esign_archive_check_txn(txn, dbis, (char *) op->kek.data,
-                                    op->kek.len, c, end)
+        if (esign_archive_check_txn_pre(txn, dbis, (char *) op->kek.data,
+                                        op->kek.len, c, end, op->pre,
+                                        op->npre)
             < 0)
         {
             rc = ENOMEM;
@@ -938,6 +940,8 @@ ngx_esign_ct_run(void *data, ngx_log_t *log)
         if (op->sign_rc != ESIGN_SIGN_OK) {
             return;
         }
+
+        ngx_esign_ct_preverify(op);
     }
 
     /* the entries durable in the state, then in the ledger */
@@ -946,6 +950,58 @@ ngx_esign_ct_run(void *data, ngx_log_t *log)
                                                    ngx_esign_ct_txn, op,
                                                    ngx_esign_ct_items,
                                                    &op->ledger_rc);
+}
+
+
+/*
+ * Thread, after signing: if every other participant had confirmed when
+ * the request read the contract, this confirmation will most likely
+ * complete it, and the archive check inside the (serial) write
+ * transaction would verify every signature.  Verify them here instead,
+ * in parallel with other requests; the transaction uses a result only
+ * for a signature whose bytes are exactly those verified here.
+ */
+static void
+ngx_esign_ct_preverify(ngx_esign_ct_op_t *op)
+{
+    char         hex[65];
+    size_t       i;
+    json_t      *p, *sig;
+    const char  *id, *st;
+
+    op->npre = 0;
+
+    if (op->snapshot == NULL) {
+        return;
+    }
+
+    json_array_foreach(json_object_get(op->snapshot, "participants"), i, p) {
+        id = json_string_value(json_object_get(p, "institution_id"));
+        st = json_string_value(json_object_get(p, "status"));
+
+        if (id == NULL || st == NULL
+            || (strcmp(id, op->inst_id) != 0
+                && strcmp(st, "confirmed") != 0))
+        {
+            return;                     /* not the last one */
+        }
+    }
+
+    json_array_foreach(json_object_get(op->snapshot, "signatures"), i, sig) {
+        if (op->npre == ESC_CONTRACT_MAX_PARTICIPANTS - 1) {
+            break;
+        }
+
+        esign_archive_preverify(
+            json_string_value(json_object_get(sig, "cms_pem")),
+            json_string_value(json_object_get(sig, "certificate_pem")),
+            json_string_value(json_object_get(sig, "digest")),
+            &op->pre[op->npre++]);
+    }
+
+    esign_evidence_hex(op->sig.digest, 32, hex);
+    esign_archive_preverify(op->sig.cms_pem, op->sig.cert_pem, hex,
+                            &op->pre[op->npre++]);
 }
 
 
@@ -1317,7 +1373,12 @@ ngx_esign_ct_action(ngx_http_request_t *r, ngx_esign_ctx_t *ctx, int action)
         action = 0;
     }
 
-    json_decref(c);
+    if (action == NGX_ESIGN_CT_CONFIRM && state == NGX_ESIGN_CT_OK) {
+        op->snapshot = c;               /* freed by the op's cleanup */
+
+    } else {
+        json_decref(c);
+    }
 
     if (state != NGX_ESIGN_CT_OK) {
         return ngx_esign_send_ct_error(r, state);

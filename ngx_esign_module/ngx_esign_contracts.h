@@ -77,6 +77,15 @@ typedef struct {
     esign_signature_t          sig;
     int                        sign_rc;
 
+    /*
+     * confirm: the contract as the event loop read it; when this looks
+     * like the last confirmation, the thread verifies every signature
+     * ahead of the archive check (outside the write transaction)
+     */
+    json_t                    *snapshot;
+    esign_archive_pre_t        pre[ESC_CONTRACT_MAX_PARTICIPANTS];
+    size_t                     npre;
+
     /* document read */
     uint8_t                   *doc;
     size_t                     doc_len;

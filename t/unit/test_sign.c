@@ -405,6 +405,36 @@ main(void)
                                    1700000002000ULL), 1,
            "archive: intl signature over the document SHA-256 passes");
 
+    /* results verified ahead (outside the transaction) for these bytes */
+    {
+        json_t               *sg;
+        esign_archive_pre_t   pre, other;
+
+        sg = json_array_get(json_object_get(c, "signatures"), 0);
+        esign_archive_preverify(
+            json_string_value(json_object_get(sg, "cms_pem")),
+            json_string_value(json_object_get(sg, "certificate_pem")),
+            json_string_value(json_object_get(sg, "digest")), &pre);
+        ok(pre.ok && pre.signing_time == 1700000001,
+           "preverify: the signature verifies, signing time read");
+        is_int(esign_archive_check_txn_pre(txn, dbis, K1, strlen(K1), c,
+                                           1700000002000ULL, &pre, 1), 1,
+               "archive with the result verified ahead passes");
+        pre.ok = 0;
+        is_int(esign_archive_check_txn_pre(txn, dbis, K1, strlen(K1), c,
+                                           1700000002000ULL, &pre, 1), 0,
+               "... and it is that result the archive uses");
+        esign_archive_preverify(
+            json_string_value(json_object_get(sg, "cms_pem")),
+            json_string_value(json_object_get(sg, "certificate_pem")),
+            "00000000000000000000000000000000"
+            "00000000000000000000000000000000", &other);
+        ok(!other.ok, "preverify: another digest does not verify");
+        is_int(esign_archive_check_txn_pre(txn, dbis, K1, strlen(K1), c,
+                                           1700000002000ULL, &other, 1), 1,
+               "a result for other bytes is ignored (verified again)");
+    }
+
     /* the same signature against another document's SHA-256 */
     esign_doc_meta(txn, dbis, "aaaaaaaaaaaaaaaaaaaaaaaaaa",
                    "dddddddddddddddddddddddddd", &meta);
