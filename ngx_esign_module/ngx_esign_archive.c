@@ -64,25 +64,25 @@ esign_archive_signature(json_t *contract, const char *inst_id)
 }
 
 
-/* The signer certificate names the participant's USCC. */
-static int
-esign_archive_cert_uscc(const char *pem, const char *uscc)
+/* The USCC the signer certificate names, or "". */
+static void
+esign_archive_cert_uscc(const char *pem, char u[ESC_USCC_LEN + 1])
 {
-    int    ok;
     X509  *cert;
-    char   u[ESC_USCC_LEN + 1];
 
-    if (pem == NULL || uscc == NULL
+    u[0] = '\0';
+
+    if (pem == NULL
         || esc_cert_from_pem(pem, strlen(pem), &cert) != ESC_CRYPTO_OK)
     {
-        return 0;
+        return;
     }
 
-    ok = esc_cert_uscc(cert, u) == ESC_CRYPTO_OK && strcmp(u, uscc) == 0;
+    if (esc_cert_uscc(cert, u) != ESC_CRYPTO_OK) {
+        u[0] = '\0';
+    }
 
     X509_free(cert);
-
-    return ok;
 }
 
 
@@ -134,14 +134,20 @@ esign_archive_preverify(const char *cms_pem, const char *cert_pem,
               && esign_sign_verify(cms_pem, cert_pem, dg, 32,
                                    &pre->signing_time)
                  == 0;
+
+    esign_archive_cert_uscc(cert_pem, pre->cert_uscc);
 }
 
 
-/* esign_sign_verify, or the result verified ahead for the same bytes. */
+/*
+ * esign_sign_verify and the certificate's USCC, or the results found
+ * ahead for the same bytes.
+ */
 static int
 esign_archive_verify(const char *cms_pem, const char *cert_pem,
     const char *digest_hex, const uint8_t dg[32], time_t *st,
-    const esign_archive_pre_t *pre, size_t npre)
+    char uscc[ESC_USCC_LEN + 1], const esign_archive_pre_t *pre,
+    size_t npre)
 {
     size_t   i;
     uint8_t  key[32];
@@ -152,10 +158,13 @@ esign_archive_verify(const char *cms_pem, const char *cert_pem,
         for (i = 0; i < npre; i++) {
             if (memcmp(pre[i].key, key, 32) == 0) {
                 *st = pre[i].signing_time;
+                memcpy(uscc, pre[i].cert_uscc, ESC_USCC_LEN + 1);
                 return pre[i].ok ? 0 : -1;
             }
         }
     }
+
+    esign_archive_cert_uscc(cert_pem, uscc);
 
     return esign_sign_verify(cms_pem, cert_pem, dg, 32, st);
 }
@@ -170,6 +179,7 @@ esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
     size_t       i, j, n, dl;
     json_t      *checks, *init, *parts, *p, *q, *sig, *arch;
     time_t       st;
+    char         cu[ESC_USCC_LEN + 1];
     uint64_t     created, at, sat;
     uint8_t      doc[32], dg[32], sha[32];
     const char  *iid, *pid, *s, *ds;
@@ -316,17 +326,17 @@ esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
             ok = 0;
         }
 
+        s = esign_archive_str(p, "uscc");
+
         if (esign_archive_verify(esign_archive_str(sig, "cms_pem"),
                                  esign_archive_str(sig, "certificate_pem"),
                                  esign_archive_str(sig, "digest"), dg, &st,
-                                 pre, npre)
+                                 cu, pre, npre)
             != 0
             || (uint64_t) st != (uint64_t) json_integer_value(
                                     json_object_get(sig, "signed_at"))
                                 / 1000
-            || !esign_archive_cert_uscc(esign_archive_str(sig,
-                                                         "certificate_pem"),
-                                       esign_archive_str(p, "uscc")))
+            || s == NULL || cu[0] == '\0' || strcmp(cu, s) != 0)
         {
             ok = 0;
         }

@@ -50,6 +50,7 @@ typedef struct {
     uint8_t   key[32];
     int       ok;
     time_t    signing_time;
+    char      cert_uscc[19];      /* the certificate's USCC, or "" */
 } esign_archive_pre_t;
 
 void esign_archive_preverify(const char *cms_pem, const char *cert_pem,

@@ -420,6 +420,21 @@ main(void)
         is_int(esign_archive_check_txn_pre(txn, dbis, K1, strlen(K1), c,
                                            1700000002000ULL, &pre, 1), 1,
                "archive with the result verified ahead passes");
+        {
+            json_t  *pt;
+
+            pt = json_array_get(json_object_get(c, "participants"), 0);
+            json_object_set_new(pt, "uscc",
+                                json_string("91350100M000100Y77"));
+            is_int(esign_archive_check_txn_pre(txn, dbis, K1, strlen(K1), c,
+                                               1700000002000ULL, &pre, 1),
+                   0, "... fails when the certificate names another USCC");
+            is_int(esign_archive_check_txn(txn, dbis, K1, strlen(K1), c,
+                                           1700000002000ULL), 0,
+                   "... also when verified inside the transaction");
+            json_object_set_new(pt, "uscc",
+                                json_string("91350100M000100Y66"));
+        }
         pre.ok = 0;
         is_int(esign_archive_check_txn_pre(txn, dbis, K1, strlen(K1), c,
                                            1700000002000ULL, &pre, 1), 0,
