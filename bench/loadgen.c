@@ -263,11 +263,23 @@ conn_pick(conn_t *c, double t)
 }
 
 
+/* Whether an SSL call that returned n only has to wait for the socket. */
+static int
+would_block(conn_t *c, int n)
+{
+    int  err;
+
+    err = SSL_get_error(c->ssl, n);
+
+    return err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE;
+}
+
+
 /* Drives one connection as far as it can go without blocking. */
 static void
 conn_run(conn_t *c)
 {
-    int     n, err, status, close_after;
+    int     n, status, close_after;
     long    rlen;
     double  t;
 
@@ -275,8 +287,7 @@ conn_run(conn_t *c)
         n = SSL_do_handshake(c->ssl);
 
         if (n != 1) {
-            err = SSL_get_error(c->ssl, n);
-            if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+            if (would_block(c, n)) {
                 return;
             }
 
@@ -297,10 +308,7 @@ conn_run(conn_t *c)
             n = SSL_write(c->ssl, reqs[c->cur].data + c->sent,
                           reqs[c->cur].len - c->sent);
             if (n <= 0) {
-                err = SSL_get_error(c->ssl, n);
-                if (err == SSL_ERROR_WANT_READ
-                    || err == SSL_ERROR_WANT_WRITE)
-                {
+                if (would_block(c, n)) {
                     return;
                 }
 
@@ -323,10 +331,7 @@ conn_run(conn_t *c)
             n = SSL_read(c->ssl, c->buf + c->have,
                          sizeof(c->buf) - 1 - c->have);
             if (n <= 0) {
-                err = SSL_get_error(c->ssl, n);
-                if (err == SSL_ERROR_WANT_READ
-                    || err == SSL_ERROR_WANT_WRITE)
-                {
+                if (would_block(c, n)) {
                     return;
                 }
 
