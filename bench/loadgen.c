@@ -108,6 +108,9 @@ load(const char *path)
     end = p + st.st_size;
     cap = 1024;
     reqs = malloc(cap * sizeof(req_t));
+    if (reqs == NULL) {
+        die("malloc");
+    }
 
     while (p < end) {
         nl = memchr(p, '\n', end - p);
@@ -126,6 +129,9 @@ load(const char *path)
         if (nreqs == cap) {
             cap *= 2;
             reqs = realloc(reqs, cap * sizeof(req_t));
+            if (reqs == NULL) {
+                die("realloc");
+            }
         }
 
         reqs[nreqs].data = p;
@@ -140,6 +146,9 @@ load(const char *path)
     }
 
     lat = calloc(nreqs, sizeof(double));
+    if (lat == NULL) {
+        die("calloc");
+    }
 }
 
 
@@ -419,10 +428,18 @@ main(int argc, char **argv)
     load(argv[optind]);
 
     sslctx = SSL_CTX_new(TLS_client_method());
+    if (sslctx == NULL) {
+        fprintf(stderr, "loadgen: SSL_CTX_new failed\n");
+        return 2;
+    }
+
     SSL_CTX_set_verify(sslctx, SSL_VERIFY_NONE, NULL);
 
     ep = epoll_create1(0);
     conns = calloc(nconn, sizeof(conn_t));
+    if (conns == NULL || ep < 0) {
+        die("calloc");
+    }
 
     for (i = 0; i < nconn; i++) {
         conn_open(&conns[i]);
