@@ -504,7 +504,7 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
                 ifp.sum += esl__siphash(fkey, rec, ESL_IREC);
                 ifp.n++;
             }
-            esl__lidx_rec(rec, vh[q], sh->sid, i);
+            esl__lidx_rec(rec, esl__lidx_hash(sh->st, vh[q]), sh->sid, i);
             lfp.sum += esl__siphash(fkey, rec, ESL_LREC);
             lfp.n++;
             if ((rc = tile_push(tw, 0, vh[q])) != ESL_OK) {

@@ -12,7 +12,7 @@
  *
  *     h u64 || sid u32 || index u64,   h = SipHash-2-4(stripe key, entry_id)
  *
- * sorted, in the stripe-wide `iruns` DB, merged like a binary counter.
+ * sorted, in the stripe-wide `iruns` DB, merged tiered (esl_lidx.c).
  * The stripe key is 16 random bytes drawn when the stripe is created
  * (meta "idkey"), so nobody can aim ids at one h without reading the
  * store.
@@ -29,11 +29,11 @@
  */
 
 #include <stdlib.h>
-#include <openssl/rand.h>
 
 #include "esl_store.h"
 
-#define IREC  ESL_IREC
+#define IREC         ESL_IREC
+#define IDEM_FANOUT  4
 
 /* Tests narrow this to force collisions (the exact id check must still
  * give the right answers); always all ones otherwise. */
@@ -69,14 +69,20 @@ stored_id_is(const MDB_val *d, const unsigned char *id, size_t len)
 }
 
 
+/*
+ * Which of the batch's ids this shard holds already (found[i], the index)
+ * and which repeat an earlier position of the batch (dupof[i]).  q
+ * (n * IREC bytes) receives the batch's keys (h, sid, position), sorted;
+ * esl__idem_add turns them into the batch's run without sorting again.
+ */
 int
 esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
     const uint64_t *h, const unsigned char *const *ids, const size_t *idlen,
-    uint64_t *found, size_t *dupof)
+    uint64_t *found, size_t *dupof, unsigned char *q)
 {
     MDB_cursor           *cur = NULL;
     MDB_val               k, v, ek, ed;
-    unsigned char        *q, eb[12];
+    unsigned char         eb[12];
     const unsigned char  *p, *r;
     size_t                i, j, a, m, lo, hi, mid, pos, pb, step;
     uint64_t              hv, idx;
@@ -90,15 +96,10 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
         return ESL_OK;
     }
     /* the batch's keys in h order; the position stands in for the index */
-    q = malloc(n * IREC);
-    if (q == NULL) {
-        return ESL_ENOMEM;
-    }
     for (i = 0; i < n; i++) {
         esl__idem_rec(q + i * IREC, h[i], sid, i);
     }
     if ((rc = esl__runs_sort(q, n, IREC)) != ESL_OK) {
-        free(q);
         return rc;
     }
 
@@ -122,7 +123,6 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
     ek.mv_size = 12;
     ek.mv_data = eb;
     if ((rc = mdb_cursor_open(txn, st->iruns, &cur)) != 0) {
-        free(q);
         return esl__mdb_err(rc);
     }
     while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
@@ -187,18 +187,25 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
     }
 done:
     mdb_cursor_close(cur);
-    free(q);
     return rc == 0 ? ESL_OK : rc == MDB_CORRUPTED ? ESL_ECORRUPT
                                                   : esl__mdb_err(rc);
 }
 
 
+/*
+ * The batch's run: the sorted keys q of esl__idem_find with each position
+ * replaced by its new index, positions that were not appended
+ * (newidx[pos] == ESL_NOIDX) left out.  New indexes grow with the
+ * position, so records of equal h stay in (sid, index) order: q is
+ * already the sorted run.
+ */
 int
-esl__idem_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
-    const uint64_t *h, const uint64_t *idx)
+esl__idem_add(MDB_txn *txn, esl__stripe *st, size_t n,
+    const unsigned char *q, const uint64_t *newidx)
 {
     unsigned char  *run;
-    size_t          i;
+    size_t          i, m = 0;
+    uint64_t        idx;
     int             rc;
 
     if (n == 0) {
@@ -207,14 +214,17 @@ esl__idem_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
     if ((run = malloc(n * IREC)) == NULL) {
         return ESL_ENOMEM;
     }
-    for (i = 0; i < n; i++) {
-        esl__idem_rec(run + i * IREC, h[i], sid, idx[i]);
+    for (i = 0; i < n; i++, q += IREC) {
+        idx = newidx[esl__get64(q + 12)];
+        if (idx != ESL_NOIDX) {
+            memcpy(run + m * IREC, q, 12);      /* h || sid */
+            esl__put64(run + m * IREC + 12, idx);
+            m++;
+        }
     }
-    if ((rc = esl__runs_sort(run, n, IREC)) != ESL_OK) {
-        free(run);
-        return rc;
-    }
-    return esl__runs_add(txn, st->iruns, IREC, 8, run, n);
+    rc = esl__runs_add(txn, st->iruns, IREC, 8, IDEM_FANOUT, run, m);
+    free(run);
+    return rc;
 }
 
 
@@ -225,10 +235,3 @@ esl__idem_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
     return esl__runs_fp(txn, st->iruns, IREC, 8, 8, sid, key, fp, badrun);
 }
 
-
-int
-esl__idem_key_new(uint64_t key[2])
-{
-    return RAND_bytes((unsigned char *) key, 16) == 1 ? ESL_OK
-                                                       : ESL_ECRYPTO;
-}

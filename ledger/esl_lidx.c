@@ -38,9 +38,10 @@
 
 #include "esl_store.h"
 
-#define REC      ESL_LREC
-#define RUN_CAP     ((size_t) 1 << 20)
-#define RUN_FANOUT  4
+#define REC          ESL_LREC
+#define RUN_CAP      ((size_t) 1 << 20)
+#define RUNS_MAX     64         /* stored runs one add may absorb */
+#define LIDX_FANOUT  4
 
 
 /* ------------------------------------------------------------------ */
@@ -138,13 +139,14 @@ esl__runs_sort(unsigned char *recs, size_t n, size_t rec)
 /*
  * Merge k sorted runs, oldest first in src[], into out; among equal keys
  * (the first `key` bytes) the older run's record comes first, so the
- * first writer of a key stays first.
+ * first writer of a key stays first.  k is small (the fan-out, more in a
+ * cascade, which is rare): a linear pick of the smallest head.
  */
 static void
 merge(const unsigned char **src, const size_t *cnt, unsigned k,
     unsigned char *out, size_t rec, size_t key)
 {
-    size_t    at[RUN_FANOUT] = { 0 };
+    size_t    at[RUNS_MAX + 1] = { 0 };
     unsigned  i, best;
 
     for (;;) {
@@ -166,14 +168,14 @@ merge(const unsigned char **src, const size_t *cnt, unsigned k,
 }
 
 
-/* Size class of a run of c records: floor(log_F(c)). */
+/* Size class of a run of c records: floor(log_fan(c)). */
 static unsigned
-size_class(size_t c)
+size_class(size_t c, unsigned fan)
 {
     unsigned  r = 0;
 
-    while (c >= RUN_FANOUT) {
-        c /= RUN_FANOUT;
+    while (c >= fan) {
+        c /= fan;
         r++;
     }
     return r;
@@ -181,115 +183,151 @@ size_class(size_t c)
 
 
 /*
- * Add one sorted run (malloc'ed; taken over and freed) of n records to
- * the runs in dbi.  Tiered merging with fan-out F: when the newest F-1
- * stored runs are of the new run's size class or smaller, the F runs are
- * merged into one (which may cascade); runs of a smaller class than the
- * new one are absorbed too.  Each record is rewritten about log_F(n)
- * times, a stripe holds about (F-1) log_F(n) runs.
+ * Add one sorted run of n records (the caller's buffer) to the runs in
+ * dbi.  Tiered merging with fan-out F: when the newest F-1 stored runs
+ * are of the new run's size class or smaller, the F runs are merged into
+ * one (which may cascade); runs of a smaller class than the new one are
+ * absorbed too.  Each record is rewritten about log_F(n) times, a stripe
+ * holds about (F-1) log_F(n) runs.
+ *
+ * The merge is planned first (which stored runs, cascades included), then
+ * the result is reserved under the next run id and merged straight into
+ * the map's page: no intermediate buffers, one pass over the records.
+ * The absorbed runs are deleted after the merge has read them.
  */
 int
 esl__runs_add(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key,
-    unsigned char *run, size_t n)
+    unsigned fan, const unsigned char *run, size_t n)
 {
     MDB_cursor           *cur = NULL;
-    unsigned char        *tmp, kb[8];
-    const unsigned char  *src[RUN_FANOUT];
-    size_t                cnt = n, sz[RUN_FANOUT], total;
+    unsigned char         kb[8];
+    const unsigned char  *src[RUNS_MAX + 1];
+    size_t                sz[RUNS_MAX + 1], cnt[RUNS_MAX], total = n, t;
+    uint64_t              id[RUNS_MAX];
     MDB_val               k, v;
-    uint64_t              id = 1, lastid;
-    unsigned              j, i, c;
-    int                   rc, op, have_last;
+    unsigned              nr = 0, used = 0, j, i, c;
+    int                   rc = 0, eof = 0;
 
     if (n == 0) {
-        free(run);
         return ESL_OK;
     }
-    if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
-        goto done;
+    if (fan < 2 || fan > 16) {
+        return ESL_EINVAL;
     }
+    if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
+        return esl__mdb_err(rc);
+    }
+    /* plan: id[] and cnt[] are the stored runs, newest first, read as
+     * far back as the merges reach; the newest `used` are absorbed */
     for (;;) {
-        /* the newest stored runs, newest first, up to F-1 of them */
-        c = size_class(cnt);
-        total = cnt;
-        j = 0;
-        have_last = 0;
-        lastid = 0;
-        for (op = MDB_LAST; j < RUN_FANOUT - 1; op = MDB_PREV) {
-            rc = mdb_cursor_get(cur, &k, &v, op);
-            if (rc == MDB_NOTFOUND) {
-                rc = 0;
-                break;
+        c = size_class(total, fan);
+        t = total;
+        for (j = 0; j < fan - 1; j++) {
+            if (used + j == nr) {
+                if (eof || nr == RUNS_MAX) {
+                    break;
+                }
+                rc = mdb_cursor_get(cur, &k, &v, nr ? MDB_PREV : MDB_LAST);
+                if (rc == MDB_NOTFOUND) {
+                    rc = 0;
+                    eof = 1;
+                    break;
+                }
+                if (rc != 0) {
+                    goto done;
+                }
+                if (k.mv_size != 8 || v.mv_size == 0
+                    || v.mv_size % rec != 0)
+                {
+                    rc = MDB_CORRUPTED;
+                    goto done;
+                }
+                id[nr] = esl__get64(k.mv_data);
+                cnt[nr++] = v.mv_size / rec;
             }
-            if (rc != 0) {
-                goto done;
-            }
-            if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size % rec != 0) {
-                rc = MDB_CORRUPTED;
-                goto done;
-            }
-            if (!have_last) {
-                lastid = esl__get64(k.mv_data);
-                have_last = 1;
-            }
-            if (size_class(v.mv_size / rec) > c
-                || total + v.mv_size / rec > RUN_CAP)
+            if (size_class(cnt[used + j], fan) > c
+                || t + cnt[used + j] > RUN_CAP)
             {
                 break;
             }
-            src[RUN_FANOUT - 2 - j] = v.mv_data;
-            sz[RUN_FANOUT - 2 - j] = v.mv_size / rec;
-            total += v.mv_size / rec;
-            j++;
+            t += cnt[used + j];
         }
-        id = have_last ? lastid + 1 : 1;
-        if (j == 0 || (j < RUN_FANOUT - 1
-                       && size_class(sz[RUN_FANOUT - 2]) == c))
-        {
+        if (j == 0 || (j < fan - 1 && size_class(cnt[used], fan) == c)) {
             break;      /* nothing to absorb, or siblings still missing */
         }
-        /* merge (oldest first) before deleting: the values are in the
-         * map */
-        for (i = 0; i < j; i++) {
-            src[i] = src[RUN_FANOUT - 1 - j + i];
-            sz[i] = sz[RUN_FANOUT - 1 - j + i];
-        }
-        src[j] = run;
-        sz[j] = cnt;
-        tmp = malloc(total * rec);
-        if (tmp == NULL) {
-            rc = ENOMEM;
-            goto done;
-        }
-        merge(src, sz, j + 1, tmp, rec, key);
-        free(run);
-        run = tmp;
-        cnt = total;
-        for (i = 0; i < j; i++) {
-            if ((rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) != 0
-                || (rc = mdb_cursor_del(cur, 0)) != 0)
-            {
-                goto done;
-            }
-        }
+        used += j;
+        total = t;
     }
-    esl__put64(kb, id);
+
+    esl__put64(kb, nr ? id[0] + 1 : 1);
     k.mv_size = 8;
     k.mv_data = kb;
-    /* reserve the value in the map and fill it there: one copy */
-    v.mv_size = cnt * rec;
+    v.mv_size = total * rec;
     rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND | MDB_RESERVE);
-    if (rc == 0) {
-        memcpy(v.mv_data, run, cnt * rec);
+    if (rc != 0) {
+        goto done;
+    }
+    if (used == 0) {
+        memcpy(v.mv_data, run, n * rec);
+        goto done;
+    }
+    /* The sources, oldest first.  No write happens between the reserve
+     * and the end of the merge, so every pointer stays valid, and the
+     * reserved value cannot overlap a run that is still stored. */
+    for (i = 0; i < used; i++) {
+        MDB_val  sk, sv;
+
+        esl__put64(kb, id[used - 1 - i]);
+        sk.mv_size = 8;
+        sk.mv_data = kb;
+        if ((rc = mdb_get(txn, dbi, &sk, &sv)) != 0) {
+            goto done;
+        }
+        if (sv.mv_size != cnt[used - 1 - i] * rec) {
+            rc = MDB_CORRUPTED;
+            goto done;
+        }
+        src[i] = sv.mv_data;
+        sz[i] = cnt[used - 1 - i];
+    }
+    src[used] = run;
+    sz[used] = n;
+    merge(src, sz, used + 1, v.mv_data, rec, key);
+    for (i = 0; i < used; i++) {
+        MDB_val  sk = { 8, kb };
+
+        esl__put64(kb, id[i]);
+        if ((rc = mdb_del(txn, dbi, &sk, NULL)) != 0) {
+            goto done;
+        }
     }
 
 done:
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
-    free(run);
+    mdb_cursor_close(cur);
     return rc == 0 ? ESL_OK : rc == MDB_KEYEXIST || rc == MDB_CORRUPTED
                               ? ESL_ECORRUPT : esl__mdb_err(rc);
+}
+
+
+/* Tests narrow this to force collisions (the exact leaf check must still
+ * give the right answers); always all ones otherwise. */
+uint64_t  esl__lidx_mask = ~0ULL;
+
+
+uint64_t
+esl__lidx_hash(const esl__stripe *st, const unsigned char h[ESL_H])
+{
+    return esl__siphash(st->lkey, h, ESL_H) & esl__lidx_mask;
+}
+
+
+void
+esl__lidx_rec(unsigned char rec[ESL_LREC], uint64_t h, uint32_t sid,
+    uint64_t idx)
+{
+    esl__put64(rec, h);
+    esl__put32(rec + 8, sid);
+    esl__put64(rec + 12, idx);
 }
 
 
@@ -309,32 +347,44 @@ esl__lidx_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t first,
         return ESL_ENOMEM;
     }
     for (i = 0; i < n; i++) {
-        esl__lidx_rec(run + i * REC, leaves[i], sid, first + i);
+        esl__lidx_rec(run + i * REC, esl__lidx_hash(st, leaves[i]), sid,
+                      first + i);
     }
-    /* one shard's batch: (hash, index) order; equal hashes cannot occur
-     * within a shard (equal bytes carry equal entry ids) */
-    if ((rc = esl__runs_sort(run, n, REC)) != ESL_OK) {
-        free(run);
-        return rc;
+    rc = esl__runs_sort(run, n, REC);
+    if (rc == ESL_OK) {
+        rc = esl__runs_add(txn, st->lruns, REC, 8, LIDX_FANOUT, run, n);
     }
-    return esl__runs_add(txn, st->lruns, REC, ESL_H, run, n);
+    free(run);
+    return rc;
 }
 
 
+/*
+ * The first location of a leaf hash: every run, oldest first, each
+ * bisected to its records with the leaf's keyed h.  h is only a filter:
+ * a candidate (sid, index) counts only if row 0 of the shard's level-0
+ * tile holds exactly this leaf hash there.  Within a run the candidates
+ * come in (sid, index) order, and older runs' records come first, so the
+ * first writer of a hash is found first, as with whole hashes.
+ */
 int
 esl__lidx_find(MDB_txn *txn, esl__stripe *st, const unsigned char h[ESL_H],
     uint32_t *sid, uint64_t *idx)
 {
     MDB_cursor           *cur;
     MDB_val               k, v;
+    esl__tctx             t;
     const unsigned char  *p;
-    size_t                lo, hi, mid;
+    unsigned char         leaf[ESL_H];
+    uint64_t              hv = esl__lidx_hash(st, h);
+    size_t                lo, hi, mid, m;
     int                   rc, op = MDB_FIRST;
 
     if ((rc = mdb_cursor_open(txn, st->lruns, &cur)) != 0) {
         return esl__mdb_err(rc);
     }
-    /* oldest run first: the first writer of a hash wins */
+    t.txn = txn;
+    t.st = st;
     while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
         op = MDB_NEXT;
         if (v.mv_size % REC != 0) {
@@ -342,21 +392,31 @@ esl__lidx_find(MDB_txn *txn, esl__stripe *st, const unsigned char h[ESL_H],
             break;
         }
         p = v.mv_data;
+        m = v.mv_size / REC;
         lo = 0;
-        hi = v.mv_size / REC;
-        while (lo < hi) {               /* first record >= h */
+        hi = m;
+        while (lo < hi) {               /* first record with h >= hv */
             mid = lo + (hi - lo) / 2;
-            if (memcmp(p + mid * REC, h, ESL_H) < 0) {
+            if (esl__get64(p + mid * REC) < hv) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        if (lo < v.mv_size / REC && memcmp(p + lo * REC, h, ESL_H) == 0) {
-            *sid = esl__get32(p + lo * REC + ESL_H);
-            *idx = esl__get64(p + lo * REC + ESL_H + 4);
-            mdb_cursor_close(cur);
-            return ESL_OK;
+        for (; lo < m && esl__get64(p + lo * REC) == hv; lo++) {
+            t.sid = esl__get32(p + lo * REC + 8);
+            rc = esl__tile_node(&t, 0, esl__get64(p + lo * REC + 12), leaf);
+            if (rc != ESL_OK) {
+                /* the index names a leaf the tree does not have */
+                mdb_cursor_close(cur);
+                return rc == ESL_EINVAL ? ESL_ECORRUPT : rc;
+            }
+            if (memcmp(leaf, h, ESL_H) == 0) {
+                *sid = t.sid;
+                *idx = esl__get64(p + lo * REC + 12);
+                mdb_cursor_close(cur);
+                return ESL_OK;
+            }
         }
     }
     mdb_cursor_close(cur);
@@ -434,16 +494,6 @@ esl__fp_key(uint64_t key[2])
 }
 
 
-void
-esl__lidx_rec(unsigned char rec[ESL_LREC], const unsigned char h[ESL_H],
-    uint32_t sid, uint64_t idx)
-{
-    memcpy(rec, h, ESL_H);
-    esl__put32(rec + ESL_H, sid);
-    esl__put64(rec + ESL_H + 4, idx);
-}
-
-
 int
 esl__runs_fp(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key_len,
     size_t sidoff, uint32_t sid, const uint64_t key[2], esl__fp *fp, uint64_t *badrun)
@@ -490,6 +540,5 @@ int
 esl__lidx_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
     const uint64_t key[2], esl__fp *fp, uint64_t *badrun)
 {
-    return esl__runs_fp(txn, st->lruns, REC, ESL_H, ESL_H, sid, key, fp,
-                        badrun);
+    return esl__runs_fp(txn, st->lruns, REC, 8, 8, sid, key, fp, badrun);
 }

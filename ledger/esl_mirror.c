@@ -95,7 +95,7 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     esl_buf           line = { NULL, 0 };
     MDB_txn          *txn = NULL;
     MDB_val           hv;
-    unsigned char     root[ESL_H], prevh[ESL_H], (*leaves)[ESL_H] = NULL;
+    unsigned char     root[ESL_H], prevh[ESL_H], (*leaves)[ESL_H] = NULL, *q;
     void             *ix = NULL;
     uint64_t         *ih, *found, *nidx;
     const unsigned char **ids;
@@ -233,7 +233,7 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
 
     leaves = malloc((nentries + 1) * ESL_H);
     ix = malloc((nentries + 1) * (3 * sizeof(uint64_t) + sizeof(void *)
-                                  + 2 * sizeof(size_t)));
+                                  + 2 * sizeof(size_t) + ESL_IREC));
     if (leaves == NULL || ix == NULL) {
         rc = ESL_ENOMEM;
         goto fail;
@@ -244,6 +244,7 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     ids = (const unsigned char **) (nidx + nentries + 1);
     idl = (size_t *) (ids + nentries + 1);
     dupof = idl + nentries + 1;
+    q = (unsigned char *) (dupof + nentries + 1);
     for (i = 0; i < nentries; i++) {
         esl_entry e;
         if (esl_entry_decode(entries[i].data, entries[i].len, &e) != ESL_OK) {
@@ -267,7 +268,7 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     }
     /* an id this shard already holds, or one repeated in the block */
     rc = esl__idem_find(txn, sh.st, sh.sid, nentries, ih, ids, idl, found,
-                        dupof);
+                        dupof, q);
     if (rc != ESL_OK) {
         goto fail;
     }
@@ -278,7 +279,7 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
             goto fail;
         }
     }
-    rc = esl__idem_add(txn, sh.st, sh.sid, nentries, ih, nidx);
+    rc = esl__idem_add(txn, sh.st, nentries, q, nidx);
     if (rc != ESL_OK) {
         goto fail;
     }

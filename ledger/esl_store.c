@@ -195,6 +195,44 @@ meta_put_u32(MDB_txn *txn, MDB_dbi dbi, const char *name, uint32_t v,
 }
 
 
+/* A stripe's SipHash key (16 random bytes), drawn when it is created;
+ * NO_RANDOM (not an LMDB or errno code) if there is no randomness. */
+#define NO_RANDOM  (-1)
+
+static int
+meta_key_new(MDB_txn *txn, MDB_dbi dbi, const char *name)
+{
+    unsigned char  b[16];
+    uint64_t       key[2];
+    MDB_val        k = { strlen(name), (void *) name }, d = { 16, b };
+
+    if (esl__fp_key(key) != ESL_OK) {
+        return NO_RANDOM;
+    }
+    esl__put64(b, key[0]);
+    esl__put64(b + 8, key[1]);
+    return mdb_put(txn, dbi, &k, &d, 0);
+}
+
+
+static int
+meta_get_key(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t key[2])
+{
+    MDB_val  k = { strlen(name), (void *) name }, d;
+    int      rc = mdb_get(txn, dbi, &k, &d);
+
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+    if (d.mv_size != 16) {
+        return MDB_CORRUPTED;
+    }
+    key[0] = esl__get64(d.mv_data);
+    key[1] = esl__get64((unsigned char *) d.mv_data + 8);
+    return MDB_SUCCESS;
+}
+
+
 /*
  * Open one stripe.  The first opener writes the format record; every
  * later opener (any process) checks it and never "repairs" a mismatch:
@@ -274,17 +312,14 @@ stripe_open(esl_ledger *l, unsigned si, const esl_options *o,
             rc = meta_put_u32(txn, st->meta, "nextsid", 1, 0);
         }
         if (rc == 0) {
-            unsigned char  kb[16];
-            MDB_val        ik = { 5, "idkey" }, id = { 16, kb };
-            uint64_t       key[2];
-
-            if (esl__idem_key_new(key) != ESL_OK) {
-                mdb_txn_abort(txn);
-                return ESL_ECRYPTO;
-            }
-            esl__put64(kb, key[0]);
-            esl__put64(kb + 8, key[1]);
-            rc = mdb_put(txn, st->meta, &ik, &id, 0);
+            rc = meta_key_new(txn, st->meta, "idkey");
+        }
+        if (rc == 0) {
+            rc = meta_key_new(txn, st->meta, "lkey");
+        }
+        if (rc == NO_RANDOM) {
+            mdb_txn_abort(txn);
+            return ESL_ECRYPTO;
         }
     } else if (rc == 0) {
         if (d.mv_size != sizeof(ESL_FORMAT) - 1
@@ -302,16 +337,10 @@ stripe_open(esl_ledger *l, unsigned si, const esl_options *o,
         }
     }
     if (rc == 0) {
-        MDB_val  ik = { 5, "idkey" }, id;
-
-        rc = mdb_get(txn, st->meta, &ik, &id);
-        if (rc == 0 && id.mv_size != 16) {
-            rc = MDB_CORRUPTED;
-        }
-        if (rc == 0) {
-            st->idkey[0] = esl__get64(id.mv_data);
-            st->idkey[1] = esl__get64((unsigned char *) id.mv_data + 8);
-        }
+        rc = meta_get_key(txn, st->meta, "idkey", st->idkey);
+    }
+    if (rc == 0) {
+        rc = meta_get_key(txn, st->meta, "lkey", st->lkey);
     }
     if (rc == 0 && (rc = meta_get_u32(txn, st->meta, "stripe", &v)) == 0
         && v != si)
@@ -981,7 +1010,7 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     esl_checkpoint    last, cp;
     encoded           enc = { NULL, NULL, NULL };
     unsigned char   (*leaves)[ESL_H] = NULL, (*proof)[ESL_H] = NULL;
-    unsigned char     prev[ESL_H];
+    unsigned char     prev[ESL_H], *q;
     const unsigned char **nbytes = NULL, **ids;
     size_t           *nlen = NULL, *idl, *dupof;
     uint64_t         *ih, *found, *nidx;
@@ -1014,7 +1043,8 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
      * by every worker writing to this stripe. */
     /* every per-entry array in one allocation */
     arena = malloc(n * (ESL_H + 3 * sizeof(uint64_t) + 2 * sizeof(void *)
-                        + 5 * sizeof(size_t)) + ESL_MAX_PROOF * ESL_H);
+                        + 5 * sizeof(size_t) + ESL_IREC)
+                   + ESL_MAX_PROOF * ESL_H);
     if (arena == NULL) {
         rc = ESL_ENOMEM;
         goto fail;
@@ -1031,6 +1061,7 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     nlen = enc.len + n;
     idl = nlen + n;
     dupof = idl + n;
+    q = (unsigned char *) (dupof + n);
     for (i = 0; i < n; i++) {
         enc.len[i] = esl_entry_encoded_len(&entries[i]);
         if (enc.len[i] == 0) {
@@ -1095,13 +1126,14 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     /* Idempotency: which ids this shard holds already (exact, see
      * esl_idem.c) and which repeat an earlier one of this batch. */
     rc = esl__idem_find(txn, sh.st, sh.sid, n, ih, (const unsigned char
-                        *const *) ids, idl, found, dupof);
+                        *const *) ids, idl, found, dupof, q);
     if (rc != ESL_OK) {
         goto fail;
     }
     for (i = 0; i < n; i++) {
         MDB_val  ed;
 
+        nidx[i] = ESL_NOIDX;
         if (found[i] != ESL_NOIDX || dupof[i] != ESL_NOPOS) {
             /* Retry of an entry we already hold (maybe from this very
              * batch): answer with the original index. */
@@ -1129,14 +1161,13 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
         }
         res[i].index = sh.size;
         res[i].status = ESL_APPENDED;
-        ih[nnew] = ih[i];
-        nidx[nnew] = sh.size;
+        nidx[i] = sh.size;
         nbytes[nnew] = enc.buf + enc.off[i];
         nlen[nnew] = enc.len[i];
         memcpy(leaves[nnew++], res[i].leaf_hash, ESL_H);
         sh.size++;
     }
-    rc = esl__idem_add(txn, sh.st, sh.sid, nnew, ih, nidx);
+    rc = esl__idem_add(txn, sh.st, n, q, nidx);
     if (rc != ESL_OK) {
         goto fail;
     }

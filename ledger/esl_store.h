@@ -9,8 +9,9 @@
  *   shards  'L' name | 'M' origin -> shard record (see shard_t)
  *   sids    sid u32 -> shards key
  *   entries sid u32, index u64 -> encoded entry
- *   lruns   run id u64 -> sorted run of (leaf hash[32], sid u32, index u64)
- *           records (the leaf-hash index, see esl_lidx.c)
+ *   lruns   run id u64 -> sorted run of (SipHash(lkey, leaf hash) u64,
+ *           sid u32, index u64) records (the leaf-hash index, see
+ *           esl_lidx.c)
  *   iruns   run id u64 -> sorted run of (SipHash(idkey, entry_id) u64,
  *           sid u32, index u64) records (the idempotency index, see
  *           esl_idem.c)
@@ -29,8 +30,9 @@
 #include "esl_int.h"
 
 #define ESL_MAX_STRIPES   64
-#define ESL_FORMAT        "esl-3"      /* esl-2: leaf index as runs;
-                                          esl-3: idempotency index too */
+#define ESL_FORMAT        "esl-4"      /* esl-2: leaf index as runs;
+                                          esl-3: idempotency index too;
+                                          esl-4: keyed leaf records */
 #define SHARD_KEY_MAX     (1 + ESL_ORIGIN_MAX)
 #define SHARD_MIRROR      0x1u
 
@@ -39,6 +41,7 @@ typedef struct {
     MDB_dbi   meta, shards, sids, entries, lruns, iruns, tiles, blocks,
               cosig, misb;
     uint64_t  idkey[2];         /* SipHash key of the idempotency index */
+    uint64_t  lkey[2];          /* SipHash key of the leaf-hash index */
 } esl__stripe;
 
 typedef struct {
@@ -105,7 +108,7 @@ unsigned esl__tile_width(size_t len);
 size_t esl__tile_row_off(unsigned w, unsigned r);
 
 /* Leaf-hash index runs (esl_lidx.c). */
-#define ESL_LREC  (ESL_H + 4 + 8)
+#define ESL_LREC  (8 + 4 + 8)
 
 typedef struct {
     uint64_t  sum;          /* keyed multiset sum */
@@ -118,13 +121,16 @@ int  esl__lidx_find(MDB_txn *txn, esl__stripe *st,
     const unsigned char h[ESL_H], uint32_t *sid, uint64_t *idx);
 int  esl__lidx_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
     const uint64_t key[2], esl__fp *fp, uint64_t *badrun);
-void esl__lidx_rec(unsigned char rec[ESL_LREC], const unsigned char h[ESL_H],
-    uint32_t sid, uint64_t idx);
+extern uint64_t esl__lidx_mask;
+uint64_t esl__lidx_hash(const esl__stripe *st, const unsigned char h[ESL_H]);
+void esl__lidx_rec(unsigned char rec[ESL_LREC], uint64_t h, uint32_t sid,
+    uint64_t idx);
 /* Generic sorted runs of fixed-size records (esl_lidx.c): sorted by the
- * whole record, merged by the first `key` bytes (>= 8), older first. */
+ * whole record, merged by the first `key` bytes (>= 8), older first,
+ * fan-out `fan` (2..16). */
 int  esl__runs_sort(unsigned char *recs, size_t n, size_t rec);
 int  esl__runs_add(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key,
-    unsigned char *run, size_t n);
+    unsigned fan, const unsigned char *run, size_t n);
 int  esl__runs_fp(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key_len,
     size_t sidoff, uint32_t sid, const uint64_t key[2], esl__fp *fp,
     uint64_t *badrun);
@@ -139,14 +145,14 @@ uint64_t esl__idem_hash(const esl__stripe *st, const unsigned char *id,
     size_t len);
 void esl__idem_rec(unsigned char rec[ESL_IREC], uint64_t h, uint32_t sid,
     uint64_t idx);
+/* q: n * ESL_IREC bytes, the batch's keys sorted; handed to idem_add */
 int  esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
     const uint64_t *h, const unsigned char *const *ids, const size_t *idlen,
-    uint64_t *found, size_t *dupof);
-int  esl__idem_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
-    const uint64_t *h, const uint64_t *idx);
+    uint64_t *found, size_t *dupof, unsigned char *q);
+int  esl__idem_add(MDB_txn *txn, esl__stripe *st, size_t n,
+    const unsigned char *q, const uint64_t *newidx);
 int  esl__idem_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
     const uint64_t key[2], esl__fp *fp, uint64_t *badrun);
-int  esl__idem_key_new(uint64_t key[2]);
 uint64_t esl__siphash(const uint64_t key[2], const void *data, size_t len);
 int  esl__fp_key(uint64_t key[2]);
 

@@ -1,13 +1,17 @@
 /*
  * test_lidx.c: the leaf-hash index as sorted runs (esl_lidx.c, format
- * esl-2).  Every entry is found by its leaf hash after the runs merged in
- * all the shapes ragged batches produce; the same bytes logged in two
- * shards keep the first writer's location through merges; the index
- * survives a reopen; esl_verify is clean.  (R-XCH-3: receipts by
- * transaction hash)
+ * esl-4: keyed 8-byte h of the leaf, exact check against the tile).
+ * Every entry is found by its leaf hash after the runs merged in all the
+ * shapes ragged batches produce; the same bytes logged in two shards keep
+ * the first writer's location through merges; the index survives a
+ * reopen; esl_verify is clean.  All twice: with the real h, and with h
+ * cut to 4 bits (a test hook), where every lookup meets dozens of
+ * colliding records and only the exact leaf check finds the right one.
+ * (R-XCH-3: receipts by transaction hash)
  */
 
 #include "util.h"
+#include "esl_store.h"      /* esl__lidx_mask: the collision hook */
 
 #define NB   700
 
@@ -61,11 +65,10 @@ lookups(esl_ledger *l, const unsigned char (*a)[32], int *bad_a)
     return bad;
 }
 
-int
-main(void)
+static void
+scenario(const char *D, esl_signer *s, const char *tag)
 {
-    char              *D = tmpdir(), dir[4200];
-    esl_signer        *s;
+    char               dir[4200];
     esl_ledger        *l;
     esl_entry          e[64];
     esl_append_result  r[64];
@@ -75,9 +78,7 @@ main(void)
     uint64_t           idx;
     int                i, j, n, done = 0, bad, bad_a = 0, rc = ESL_OK;
 
-    make_key(D, "k");
-    s = load_signer(D, "k", "siteA");
-    snprintf(dir, sizeof(dir), "%s/l", D);
+    snprintf(dir, sizeof(dir), "%s/%s", D, tag);
     l = open_l(dir);
 
     /* shard a: entries 0..2 */
@@ -85,7 +86,7 @@ main(void)
         sample_entry(&e[i], (uint64_t) i, ids[i], pays[i], sizeof(pays[i]));
     }
     is_int(esl_append_batch(l, "a", e, 3, s, r, NULL), ESL_OK,
-           "shard a: 3 entries");
+           "%s: shard a: 3 entries", tag);
     for (i = 0; i < 3; i++) {
         memcpy(a[i], r[i].leaf_hash, 32);
     }
@@ -116,26 +117,26 @@ main(void)
         }
         done += k;
     }
-    is_int(rc, ESL_OK, "shard b: %d entries in ragged batches", NB);
+    is_int(rc, ESL_OK, "%s: shard b: %d entries in ragged batches", tag, NB);
     ok(memcmp(leafb[0], a[0], 32) == 0 && memcmp(leafb[2], a[2], 32) == 0,
-       "the same bytes in two shards have the same leaf hash");
+       "%s: the same bytes in two shards have the same leaf hash", tag);
 
     bad = lookups(l, (const unsigned char (*)[32]) a, &bad_a);
-    is_int(bad, 0, "every entry of b is found at its index after the "
-           "runs merged");
-    is_int(bad_a, 0, "bytes logged in a first and b later: a wins, "
-           "through merges");
+    is_int(bad, 0, "%s: every entry of b is found at its index after the "
+           "runs merged", tag);
+    is_int(bad_a, 0, "%s: bytes logged in a first and b later: a wins, "
+           "through merges", tag);
     memset(miss, 0xa5, 32);
     is_int(esl_lookup_leaf(l, miss, sh, &idx), ESL_ENOTFOUND,
-           "an unknown hash is not found");
+           "%s: an unknown hash is not found", tag);
     is_int(esl_verify(l, NULL, NULL, NULL, NULL, NULL), 0,
-           "esl_verify: both shards match the index");
+           "%s: esl_verify: both shards match the index", tag);
     esl_close(l);
 
     l = open_l(dir);
     bad_a = 0;
     bad = lookups(l, (const unsigned char (*)[32]) a, &bad_a);
-    ok(bad == 0 && bad_a == 0, "the same after a reopen");
+    ok(bad == 0 && bad_a == 0, "%s: the same after a reopen", tag);
 
     /* one big batch next to many small runs */
     {
@@ -149,7 +150,7 @@ main(void)
             sample_entry(&be[i], 50000 + (uint64_t) i, bid[i], bp[i], 40);
         }
         is_int(esl_append_batch(l, "a", be, 2000, s, br, NULL), ESL_OK,
-               "a batch of 2000");
+               "%s: a batch of 2000", tag);
         for (i = 0; i < 2000; i++) {
             if (esl_lookup_leaf(l, br[i].leaf_hash, sh, &idx) != ESL_OK
                 || strcmp(sh, "a") != 0 || idx != 3 + (uint64_t) i)
@@ -157,19 +158,36 @@ main(void)
                 miss_n++;
             }
         }
-        is_int(miss_n, 0, "all of it found");
+        is_int(miss_n, 0, "%s: all of it found", tag);
         bad_a = 0;
         is_int(lookups(l, (const unsigned char (*)[32]) a, &bad_a), 0,
-               "older entries still found");
-        is_int(bad_a, 0, "first writer still wins");
+               "%s: older entries still found", tag);
+        is_int(bad_a, 0, "%s: first writer still wins", tag);
         free(be);
         free(br);
         free(bid);
         free(bp);
     }
     is_int(esl_verify(l, NULL, NULL, NULL, NULL, NULL), 0,
-           "esl_verify clean");
+           "%s: esl_verify clean", tag);
     esl_close(l);
+}
+
+
+int
+main(void)
+{
+    char        *D = tmpdir();
+    esl_signer  *s;
+
+    make_key(D, "k");
+    s = load_signer(D, "k", "siteA");
+
+    scenario(D, s, "full-h");
+    esl__lidx_mask = 0xf;       /* 16 values of h: collisions everywhere */
+    scenario(D, s, "4-bit-h");
+    esl__lidx_mask = ~0ULL;
+
     esl_signer_free(s);
     rm_rf(D);
     free(D);

@@ -8,6 +8,8 @@
 
 #include <sys/wait.h>
 
+#include <lmdb.h>
+
 #include "util.h"
 
 #define N 300
@@ -341,6 +343,70 @@ test_multiprocess(esl_signer *s, esl_verifier *v)
     free(d);
 }
 
+/* Set the format record of every stripe of the ledger in dir. */
+static int
+set_format(const char *dir, unsigned stripes, const char *fmt)
+{
+    char      path[4300];
+    MDB_env  *env;
+    MDB_txn  *txn;
+    MDB_dbi   dbi;
+    MDB_val   k = { 6, "format" }, d = { strlen(fmt), (void *) fmt };
+    unsigned  i;
+    int       rc = 0;
+
+    for (i = 0; rc == 0 && i < stripes; i++) {
+        snprintf(path, sizeof(path), "%s/stripe-%02u", dir, i);
+        rc = mdb_env_create(&env);
+        if (rc == 0) {
+            mdb_env_set_maxdbs(env, 16);
+            rc = mdb_env_open(env, path, 0, 0600);
+        }
+        if (rc == 0 && (rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+            rc = mdb_dbi_open(txn, "meta", 0, &dbi);
+            if (rc == 0) {
+                rc = mdb_put(txn, dbi, &k, &d, 0);
+            }
+            rc = rc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), rc);
+        }
+        mdb_env_close(env);
+    }
+    return rc;
+}
+
+
+/* A ledger of an older format (esl-3 had 44-byte leaf-index records and
+ * no leaf key) is refused at open, never read or "repaired". */
+static void
+test_old_format(esl_signer *s)
+{
+    char               d[4200];
+    esl_options        o;
+    esl_ledger        *l = NULL;
+    esl_entry          e;
+    esl_append_result  r;
+    char               id[65];
+    unsigned char      pay[16];
+
+    snprintf(d, sizeof(d), "%s/oldfmt", D);
+    esl_options_init(&o);
+    o.stripes = 2;
+    o.map_size = 16 << 20;
+    is_int(esl_open(d, &o, &l), ESL_OK, "format: a new ledger opens");
+    sample_entry(&e, 1, id, pay, sizeof(pay));
+    is_int(esl_append_batch(l, "t1", &e, 1, s, &r, NULL), ESL_OK,
+           "format: one entry appended");
+    esl_close(l);
+    l = NULL;
+    is_int(set_format(d, 2, "esl-3"), 0, "format: record set to esl-3");
+    is_int(esl_open(d, &o, &l), ESL_ECORRUPT, "format: esl-3 is refused");
+    ok(l == NULL, "format: no handle for an esl-3 ledger");
+    is_int(set_format(d, 2, "esl-4"), 0, "format: record set back");
+    is_int(esl_open(d, &o, &l), ESL_OK, "format: esl-4 opens again");
+    esl_close(l);
+}
+
+
 int
 main(void)
 {
@@ -358,6 +424,7 @@ main(void)
     test_tree_300(s, v);
     test_idempotency(s, v);
     test_multiprocess(s, v);
+    test_old_format(s);
     esl_verifier_free(v);
     esl_signer_free(s);
     rm_rf(D);

@@ -234,25 +234,34 @@ main(void)
     esl_close(l);
     free(d);
 
-    /* 6. the leaf-hash index: one run record (leaf || sid 1 || index),
-     * which only the index holds; flip its index, then its hash */
+    /* 6. the leaf-hash index: one run record (h of the leaf under the
+     * stripe's key || sid 1 || index), which only the index holds; flip
+     * its index, then its h */
     {
-        unsigned char rec[44];
-        memcpy(rec, leaf[200], 32);
-        memset(rec + 32, 0, 12);
-        rec[35] = 1;                        /* sid of the first shard */
-        rec[42] = 200 >> 8;
-        rec[43] = 200 & 0xff;
-        d = flipped_copy("lidx-index", rec, 44, 43);
+        unsigned char  rec[ESL_LREC];
+        esl_ledger    *pl = open_l(pristine, ESL_OPEN_RDONLY);
+
+        ok(pl != NULL, "pristine reopened read-only");
+        esl__lidx_rec(rec, esl__lidx_hash(&pl->st[0], leaf[200]), 1, 200);
+        esl_close(pl);
+        d = flipped_copy("lidx-index", rec, ESL_LREC, ESL_LREC - 1);
         ok(d != NULL, "flipped the index in a leaf-hash index record");
         l = open_l(d, 0);
         ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
            "fsck detects the wrong leaf-index record");
+        {
+            char sh[ESL_SHARD_MAX + ESL_ORIGIN_MAX + 2];
+            uint64_t ix;
+            /* the record now names leaf 201's place: the exact check
+             * against the tile refuses it instead of answering 201 */
+            is_int(esl_lookup_leaf(l, leaf[200], sh, &ix), ESL_ENOTFOUND,
+                   "a lookup never answers the wrong place");
+        }
         esl_close(l);
         is_int(cli_verify(d), 1, "esign-ledger verify exits 1");
         free(d);
 
-        d = flipped_copy("lidx-hash", rec, 44, 0);
+        d = flipped_copy("lidx-hash", rec, ESL_LREC, 7);
         ok(d != NULL, "flipped the hash in a leaf-hash index record");
         l = open_l(d, 0);
         ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
