@@ -69,9 +69,12 @@ key_lt(const unsigned char *a, const unsigned char *b, size_t key)
 
 /*
  * Sort n records of `rec` bytes in place: an LSD radix sort of
- * (prefix, position) pairs, one pass per prefix byte, then a pass that
- * orders records sharing a prefix by their whole bytes (rare: the
- * prefixes are hashes).  Cheaper than qsort's memcmp of whole records.
+ * (prefix, position) pairs on the (at most four) most significant bytes
+ * of the 8-byte prefix that differ between records, then an insertion
+ * pass that orders records sharing those bytes by their whole bytes.  The
+ * prefixes are keyed hashes, so with n records about n^2 / 2^33 pairs
+ * share four bytes and the fix-up is nearly free; with fewer distinct
+ * bytes (a test hook's 4-bit h) fewer passes are needed.
  */
 int
 esl__runs_sort(unsigned char *recs, size_t n, size_t rec)
@@ -79,29 +82,38 @@ esl__runs_sort(unsigned char *recs, size_t n, size_t rec)
     typedef struct { uint64_t k; size_t i; } kv;
     kv             *a, *b, *t;
     unsigned char  *out, tmp[64];
+    uint64_t        all = 0, any = 0, hi;
     size_t          i, j, cnt[256], sum;
-    unsigned        pass, byte;
+    unsigned        d, pass, npass, byte, sh[4];
 
     if (n < 2) {
         return ESL_OK;
     }
-    a = malloc(n * sizeof(*a));
-    b = malloc(n * sizeof(*b));
-    out = malloc(n * rec);
-    if (a == NULL || b == NULL || out == NULL) {
-        free(a);
-        free(b);
-        free(out);
+    a = malloc(n * (2 * sizeof(*a) + rec));
+    if (a == NULL) {
         return ESL_ENOMEM;
     }
+    b = a + n;
+    out = (unsigned char *) (b + n);
+    all = ~all;
     for (i = 0; i < n; i++) {
         a[i].k = pfx(recs + i * rec);
         a[i].i = i;
+        all &= a[i].k;
+        any |= a[i].k;
     }
-    for (pass = 0; pass < 8; pass++) {
+    /* the four most significant bytes that vary, least significant
+     * first (LSD order) */
+    npass = 0;
+    for (d = 8; d-- > 0 && npass < 4; ) {
+        if (((all ^ any) >> (8 * d)) & 0xff) {
+            sh[npass++] = 8 * d;
+        }
+    }
+    for (pass = npass; pass-- > 0; ) {
         memset(cnt, 0, sizeof(cnt));
         for (i = 0; i < n; i++) {
-            cnt[(a[i].k >> (8 * pass)) & 0xff]++;
+            cnt[(a[i].k >> sh[pass]) & 0xff]++;
         }
         for (sum = 0, byte = 0; byte < 256; byte++) {
             size_t c = cnt[byte];
@@ -109,29 +121,35 @@ esl__runs_sort(unsigned char *recs, size_t n, size_t rec)
             sum += c;
         }
         for (i = 0; i < n; i++) {
-            b[cnt[(a[i].k >> (8 * pass)) & 0xff]++] = a[i];
+            b[cnt[(a[i].k >> sh[pass]) & 0xff]++] = a[i];
         }
         t = a;
         a = b;
         b = t;
     }
+    /* the sorted bytes: everything from the least significant sorted
+     * byte up */
+    hi = npass ? ~0ULL << sh[npass - 1] : 0;
     for (i = 0; i < n; i++) {
         memcpy(out + i * rec, recs + a[i].i * rec, rec);
     }
-    /* equal prefixes: insertion sort by the whole record */
+    /* records equal in the sorted bytes: insertion sort by the whole
+     * record (big-endian, so memcmp order is numeric order) */
     for (i = 1; i < n; i++) {
-        for (j = i; j > 0 && a[j].k == a[j - 1].k
+        for (j = i; j > 0 && ((a[j].k ^ a[j - 1].k) & hi) == 0
              && memcmp(out + (j - 1) * rec, out + j * rec, rec) > 0; j--)
         {
+            kv  x = a[j];
+
+            a[j] = a[j - 1];
+            a[j - 1] = x;
             memcpy(tmp, out + j * rec, rec);
             memcpy(out + j * rec, out + (j - 1) * rec, rec);
             memcpy(out + (j - 1) * rec, tmp, rec);
         }
     }
     memcpy(recs, out, n * rec);
-    free(a);
-    free(b);
-    free(out);
+    free(a < b ? a : b);
     return ESL_OK;
 }
 
@@ -140,30 +158,63 @@ esl__runs_sort(unsigned char *recs, size_t n, size_t rec)
  * Merge k sorted runs, oldest first in src[], into out; among equal keys
  * (the first `key` bytes) the older run's record comes first, so the
  * first writer of a key stays first.  k is small (the fan-out, more in a
- * cascade, which is rare): a linear pick of the smallest head.
+ * cascade, which is rare): each step picks the smallest head prefix,
+ * kept as a number, by a linear scan.  Inlined with a constant record
+ * size for the indexes' 20-byte records.
  */
-static void
-merge(const unsigned char **src, const size_t *cnt, unsigned k,
+static inline __attribute__((always_inline)) void
+merge_k(const unsigned char **src, const size_t *cnt, unsigned k,
     unsigned char *out, size_t rec, size_t key)
 {
-    size_t    at[RUNS_MAX + 1] = { 0 };
-    unsigned  i, best;
+    const unsigned char  *p[RUNS_MAX + 1], *e[RUNS_MAX + 1];
+    uint64_t              hk[RUNS_MAX + 1];
+    unsigned              i, m = 0, best;
 
-    for (;;) {
-        best = k;
-        for (i = 0; i < k; i++) {
-            if (at[i] < cnt[i]
-                && (best == k || key_lt(src[i] + at[i] * rec,
-                                        src[best] + at[best] * rec, key)))
+    for (i = 0; i < k; i++) {
+        if (cnt[i] > 0) {
+            p[m] = src[i];
+            e[m] = src[i] + cnt[i] * rec;
+            hk[m++] = pfx(src[i]);
+        }
+    }
+    while (m > 1) {
+        best = 0;
+        for (i = 1; i < m; i++) {
+            if (hk[i] < hk[best]
+                || (key > 8 && hk[i] == hk[best]
+                    && memcmp(p[i] + 8, p[best] + 8, key - 8) < 0))
             {
                 best = i;       /* strict: ties keep the older run */
             }
         }
-        if (best == k) {
-            return;
-        }
-        memcpy(out, src[best] + at[best]++ * rec, rec);
+        memcpy(out, p[best], rec);
         out += rec;
+        p[best] += rec;
+        if (p[best] < e[best]) {
+            hk[best] = pfx(p[best]);
+            continue;
+        }
+        for (i = best; i + 1 < m; i++) {    /* keep the age order */
+            p[i] = p[i + 1];
+            e[i] = e[i + 1];
+            hk[i] = hk[i + 1];
+        }
+        m--;
+    }
+    if (m == 1) {
+        memcpy(out, p[0], (size_t) (e[0] - p[0]));
+    }
+}
+
+
+static void
+merge(const unsigned char **src, const size_t *cnt, unsigned k,
+    unsigned char *out, size_t rec, size_t key)
+{
+    if (rec == ESL_IREC && key == 8) {
+        merge_k(src, cnt, k, out, ESL_IREC, 8);
+    } else {
+        merge_k(src, cnt, k, out, rec, key);
     }
 }
 

@@ -174,11 +174,65 @@ scenario(const char *D, esl_signer *s, const char *tag)
 }
 
 
+static int
+cmp_rec(const void *a, const void *b)
+{
+    return memcmp(a, b, ESL_LREC);
+}
+
+
+/* esl__runs_sort against qsort by whole records, for prefixes with every
+ * byte varying, with only some bytes varying (the radix sort skips the
+ * constant ones), and all equal (only the fix-up pass orders them). */
+static void
+sort_check(void)
+{
+    static const uint64_t  masks[] = { ~0ULL, 0xf, 0, 0xff00ff0000000000ULL,
+                                       0x00000000ffff0000ULL, 0x3 };
+    static const size_t    sizes[] = { 0, 1, 2, 3, 100, 5000 };
+    unsigned char         *a, *b;
+    uint64_t               x = 88172645463325252ULL;
+    size_t                 mi, si, i, j;
+    int                    bad = 0;
+
+    a = malloc(5000 * ESL_LREC);
+    b = malloc(5000 * ESL_LREC);
+    for (mi = 0; mi < sizeof(masks) / sizeof(masks[0]); mi++) {
+        for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+            for (i = 0; i < sizes[si]; i++) {
+                for (j = 0; j < ESL_LREC; j++) {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    a[i * ESL_LREC + j] = (unsigned char) x;
+                }
+                esl__lidx_rec(a + i * ESL_LREC,
+                              esl__get64(a + i * ESL_LREC) & masks[mi],
+                              (uint32_t) (x >> 40) & 3, x % 7);
+            }
+            memcpy(b, a, sizes[si] * ESL_LREC);
+            qsort(b, sizes[si], ESL_LREC, cmp_rec);
+            if (esl__runs_sort(a, sizes[si], ESL_LREC) != ESL_OK
+                || memcmp(a, b, sizes[si] * ESL_LREC) != 0)
+            {
+                bad++;
+            }
+        }
+    }
+    is_int(bad, 0, "run sort = qsort by whole records, for 6 prefix shapes "
+           "and 6 sizes");
+    free(a);
+    free(b);
+}
+
+
 int
 main(void)
 {
     char        *D = tmpdir();
     esl_signer  *s;
+
+    sort_check();
 
     make_key(D, "k");
     s = load_signer(D, "k", "siteA");
