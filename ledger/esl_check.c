@@ -200,7 +200,7 @@ selfcheck_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     const esl_verifier *v, report *r, esl_verify_stats *stats)
 {
     esl_hasher      h;
-    esl__tctx       t = { txn, sh->st, sh->sid };
+    esl__tctx       t = { txn, sh->st, sh->sid, &h };
     esl_checkpoint  cp, pcp;
     unsigned char   root[ESL_H], a[ESL_H], b[ESL_H];
     MDB_val         nv, ev;
@@ -296,6 +296,7 @@ typedef struct {
     unsigned        w[8];
     uint64_t        n[8];               /* tile index being filled */
     unsigned char  *exp;                /* expected tile bytes */
+    unsigned char  *all;                /* every row, rows back to back */
     int             bad_tiles;
 } tilewalk;
 
@@ -303,20 +304,28 @@ typedef struct {
 static int
 tile_check(tilewalk *tw, unsigned L)
 {
-    unsigned char  kb[13], *rows = tw->exp;
+    unsigned char  kb[13], *rows = tw->all, *lo, *hi;
     MDB_val        k = { 13, kb }, d;
     unsigned       w = tw->w[L], r;
     size_t         off;
 
-    /* Expected rows, computed from row 0 only. */
+    /* Expected rows, computed from row 0 only (every row, the unstored
+     * row 1 too), then the stored ones laid out as a tile. */
     memcpy(rows, tw->row[L], (size_t) w * ESL_H);
+    lo = rows;
     for (r = 1; r < 8; r++) {
-        unsigned char *lo = rows + esl__tile_row_off(w, r - 1) * ESL_H;
-        unsigned char *hi = rows + esl__tile_row_off(w, r) * ESL_H;
+        hi = lo + (size_t) (w >> (r - 1)) * ESL_H;
         if (esl__node_row(tw->h, lo, w >> r, (unsigned char (*)[ESL_H]) hi)
             != ESL_OK)
         {
             return ESL_ECRYPTO;
+        }
+        lo = hi;
+    }
+    for (r = 0, lo = rows; r < 8; lo += (size_t) (w >> r) * ESL_H, r++) {
+        if (esl__tile_row_stored(r)) {
+            memcpy(tw->exp + esl__tile_row_off(w, r) * ESL_H, lo,
+                   (size_t) (w >> r) * ESL_H);
         }
     }
     esl__put32(kb, tw->t->sid);
@@ -327,7 +336,7 @@ tile_check(tilewalk *tw, unsigned L)
         fault(tw->r, "tile %u/%llu missing", L,
               (unsigned long long) tw->n[L]);
         tw->bad_tiles++;
-    } else if (d.mv_size != off || memcmp(d.mv_data, rows, off) != 0) {
+    } else if (d.mv_size != off || memcmp(d.mv_data, tw->exp, off) != 0) {
         fault(tw->r, "tile %u/%llu (width %u) differs from the hashes "
                      "recomputed from the entries", L,
               (unsigned long long) tw->n[L], w);
@@ -419,7 +428,7 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     const esl_verifier *v, report *r, esl_verify_stats *stats)
 {
     esl_hasher      h;
-    esl__tctx       t = { txn, sh->st, sh->sid };
+    esl__tctx       t = { txn, sh->st, sh->sid, &h };
     tilewalk       *tw;
     esl_checkpoint  cp;
     esl__fp         lfp = { 0, 0 }, ifp = { 0, 0 };
@@ -445,7 +454,12 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
         return rc;
     }
     tw = calloc(1, sizeof(*tw));
-    if (tw == NULL || (tw->exp = malloc(esl__tile_len(256))) == NULL) {
+    if (tw == NULL || (tw->exp = malloc(esl__tile_len(256))) == NULL
+        || (tw->all = malloc(511 * ESL_H)) == NULL)
+    {
+        if (tw != NULL) {
+            free(tw->exp);
+        }
         free(tw);
         esl__hasher_fini(&h);
         return ESL_ENOMEM;
@@ -602,6 +616,7 @@ done:
         mdb_cursor_close(cur);
     }
     free(tw->exp);
+    free(tw->all);
     free(tw);
     esl__hasher_fini(&h);
     return rc;

@@ -436,6 +436,7 @@ esl__lidx_find(MDB_txn *txn, esl__stripe *st, const unsigned char h[ESL_H],
     }
     t.txn = txn;
     t.st = st;
+    t.h = NULL;                 /* row 0 only */
     while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
         op = MDB_NEXT;
         if (v.mv_size % REC != 0) {

@@ -146,6 +146,7 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     t.txn = txn;
     t.st = sh.st;
     t.sid = sh.sid;
+    t.h = &h;
     m = sh.size;
 
     if (sh.height > 0) {

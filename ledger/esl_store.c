@@ -17,14 +17,20 @@
 
 /*
  * Tiles.  A tile at level L holds up to 256 consecutive complete subtree
- * hashes of height 8L (row 0) and, so proofs are pure lookups, the rows
- * above it inside the tile: row r has w >> r hashes of height 8L + r for a
- * tile of width w.  Row 0 alone is the C2SP tlog-tiles tile, so it can be
- * served as is.  Full tiles never change; the right-edge tile of each
- * level is rewritten by each batch, which is what makes an append
- * O(batch + log n) writes.
+ * hashes of height 8L (row 0) and, so proofs are (nearly) pure lookups,
+ * rows above it inside the tile: row r has w >> r hashes of height 8L + r
+ * for a tile of width w.  Row 1 is not stored (format esl-4): without it
+ * a full tile is 382 hashes, 12,224 bytes, three 4 KiB overflow pages
+ * instead of four, and a row-1 node is one node hash of two row-0
+ * hashes.  Row 0 alone is the C2SP tlog-tiles tile, so it can be served
+ * as is.  Full tiles never change; the right-edge tile of each level is
+ * rewritten by each batch, which is what makes an append O(batch + log n)
+ * writes.
  */
 
+#define TILE_ROWS  0xfdu            /* bit r set: row r is stored */
+
+/* Offset (in hashes) of stored row r in a tile of width w. */
 size_t
 esl__tile_row_off(unsigned w, unsigned r)
 {
@@ -32,9 +38,18 @@ esl__tile_row_off(unsigned w, unsigned r)
     unsigned  q;
 
     for (q = 0; q < r; q++) {
-        off += w >> q;
+        if (TILE_ROWS & (1u << q)) {
+            off += w >> q;
+        }
     }
     return off;
+}
+
+
+int
+esl__tile_row_stored(unsigned r)
+{
+    return r < 8 && (TILE_ROWS & (1u << r)) != 0;
 }
 
 
@@ -674,14 +689,15 @@ tile_key(unsigned char k[13], uint32_t sid, unsigned level, uint64_t n)
 int
 esl__tile_node(void *arg, unsigned h, uint64_t k, unsigned char out[ESL_H])
 {
-    esl__tctx      *t = arg;
-    unsigned        L = h / 8, r = h % 8, w;
-    uint64_t        N, j;
-    unsigned char   kb[13];
-    MDB_val         key = { 13, kb }, d;
-    int             rc;
+    esl__tctx            *t = arg;
+    unsigned              L = h / 8, r = h % 8, w;
+    uint64_t              N, j;
+    unsigned char         kb[13];
+    const unsigned char  *p;
+    MDB_val               key = { 13, kb }, d;
+    int                   rc;
 
-    if (h >= 64 || (r && k >> (64 - r))) {
+    if (h >= 64 || (r && k >> (64 - r)) || (r == 1 && t->h == NULL)) {
         return ESL_EINVAL;
     }
     N = (k << r) >> 8;
@@ -695,17 +711,28 @@ esl__tile_node(void *arg, unsigned h, uint64_t k, unsigned char out[ESL_H])
     if (w == 0 || j >= (w >> r)) {
         return ESL_ECORRUPT;
     }
-    memcpy(out, (unsigned char *) d.mv_data
-                + (esl__tile_row_off(w, r) + j) * ESL_H, ESL_H);
+    p = d.mv_data;
+    if (!esl__tile_row_stored(r)) {
+        /* row 1: the node over row 0's hashes 2j and 2j + 1 */
+        return esl_node_hash(t->h, p + 2 * j * ESL_H, p + (2 * j + 1) * ESL_H,
+                             out);
+    }
+    memcpy(out, p + (esl__tile_row_off(w, r) + j) * ESL_H, ESL_H);
     return ESL_OK;
 }
 
 
-/* Full-width row offsets, used for the in-memory working tile. */
+/* Offsets of the in-memory working tile: every row, full width. */
 static size_t
 row256(unsigned r)
 {
-    return esl__tile_row_off(256, r);
+    size_t    off = 0;
+    unsigned  q;
+
+    for (q = 0; q < r; q++) {
+        off += 256u >> q;
+    }
+    return off;
 }
 
 
@@ -739,10 +766,12 @@ tiles_level(esl_hasher *h, esl__tctx *t, unsigned L, uint64_t start,
                 return ESL_ECORRUPT;
             }
             for (r = 0; r < 8; r++) {
-                memcpy(work + row256(r) * ESL_H,
-                       (unsigned char *) d.mv_data
-                       + esl__tile_row_off(off, r) * ESL_H,
-                       (size_t) (off >> r) * ESL_H);
+                if (esl__tile_row_stored(r)) {
+                    memcpy(work + row256(r) * ESL_H,
+                           (unsigned char *) d.mv_data
+                           + esl__tile_row_off(off, r) * ESL_H,
+                           (size_t) (off >> r) * ESL_H);
+                }
             }
         }
         take = 256 - off;
@@ -754,7 +783,9 @@ tiles_level(esl_hasher *h, esl__tctx *t, unsigned L, uint64_t start,
         for (r = 1; r < 8; r++) {
             unsigned char *lo = work + row256(r - 1) * ESL_H;
             unsigned char *row = work + row256(r) * ESL_H;
-            j = off >> r;
+            /* a row that is not stored is recomputed from where the
+             * row above needs it */
+            j = esl__tile_row_stored(r) ? off >> r : (off >> (r + 1)) << 1;
             rc = esl__node_row(h, lo + (2 * j) * ESL_H, (w >> r) - j,
                                (unsigned char (*)[ESL_H]) (row + j * ESL_H));
             if (rc != ESL_OK) {
@@ -769,9 +800,11 @@ tiles_level(esl_hasher *h, esl__tctx *t, unsigned L, uint64_t start,
             return esl__mdb_err(rc);
         }
         for (r = 0; r < 8; r++) {
-            memcpy((unsigned char *) d.mv_data
-                   + esl__tile_row_off(w, r) * ESL_H,
-                   work + row256(r) * ESL_H, (size_t) (w >> r) * ESL_H);
+            if (esl__tile_row_stored(r)) {
+                memcpy((unsigned char *) d.mv_data
+                       + esl__tile_row_off(w, r) * ESL_H,
+                       work + row256(r) * ESL_H, (size_t) (w >> r) * ESL_H);
+            }
         }
         if (w == 256) {
             unsigned char *top = work + row256(7) * ESL_H;
@@ -800,7 +833,7 @@ esl__tiles_append(esl_hasher *h, esl__tctx *t, uint64_t old_size,
 
     a = malloc((n / 256 + 2) * ESL_H);
     b = malloc((n / 256 + 2) * ESL_H);
-    work = malloc(esl__tile_len(256));
+    work = malloc(row256(8) * ESL_H);
     if (a == NULL || b == NULL || work == NULL) {
         rc = ESL_ENOMEM;
         goto done;
@@ -940,7 +973,7 @@ static int
 verify_last_block(esl_hasher *h, MDB_txn *txn, esl__shard *sh,
     esl_checkpoint *cp, unsigned char prev[ESL_H])
 {
-    esl__tctx      t = { txn, sh->st, sh->sid };
+    esl__tctx      t = { txn, sh->st, sh->sid, h };
     unsigned char  root[ESL_H];
     MDB_val        v;
     int            rc;
@@ -1188,6 +1221,7 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
     t.txn = txn;
     t.st = sh.st;
     t.sid = sh.sid;
+    t.h = &h;
     rc = esl__tiles_append(&h, &t, old_size, (const unsigned char (*)[ESL_H])
                            leaves, nnew);
     if (rc != ESL_OK) {
@@ -1449,6 +1483,7 @@ esl_root(esl_ledger *l, const char *shard, uint64_t size,
     t.txn = txn;
     t.st = sh.st;
     t.sid = sh.sid;
+    t.h = &h;
     if (size > sh.size) {
         rc = ESL_EINVAL;
     } else if ((rc = esl__hasher_init(&h, l->md)) == ESL_OK) {
@@ -1479,6 +1514,7 @@ proof_common(esl_ledger *l, const char *shard, int incl, uint64_t a,
     t.txn = txn;
     t.st = sh.st;
     t.sid = sh.sid;
+    t.h = &h;
     if (b > sh.size || (incl ? a >= b : a > b)) {
         rc = ESL_EINVAL;
     } else if ((rc = esl__hasher_init(&h, l->md)) == ESL_OK) {

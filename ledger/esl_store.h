@@ -15,7 +15,8 @@
  *   iruns   run id u64 -> sorted run of (SipHash(idkey, entry_id) u64,
  *           sid u32, index u64) records (the idempotency index, see
  *           esl_idem.c)
- *   tiles   sid u32, level u8, tile u64 -> tile (rows 0..7, see store.c)
+ *   tiles   sid u32, level u8, tile u64 -> tile (rows 0, 2..7, see
+ *           store.c)
  *   blocks  sid u32, height u64 -> signed checkpoint note
  *   cosig   sid u32 -> last cosigned note || cosignature line (mirrors)
  *   misb    sid u32, seq u64 -> misbehaviour evidence (mirrors)
@@ -77,11 +78,13 @@ typedef struct {
     size_t         keylen;
 } esl__shard;
 
-/* Node source over tiles: arg is an esl__tctx. */
+/* Node source over tiles: arg is an esl__tctx.  h hashes the row-1
+ * nodes, which tiles do not store; NULL is enough for row-0 reads. */
 typedef struct {
     MDB_txn      *txn;
     esl__stripe  *st;
     uint32_t      sid;
+    esl_hasher   *h;
 } esl__tctx;
 
 int  esl__mdb_err(int rc);
@@ -106,6 +109,7 @@ int  esl__entry_put(MDB_txn *txn, esl__shard *sh, uint64_t index,
 size_t esl__tile_len(unsigned w);
 unsigned esl__tile_width(size_t len);
 size_t esl__tile_row_off(unsigned w, unsigned r);
+int  esl__tile_row_stored(unsigned r);
 
 /* Leaf-hash index runs (esl_lidx.c). */
 #define ESL_LREC  (8 + 4 + 8)
