@@ -911,10 +911,14 @@ static ngx_int_t
 ngx_esign_api_contract_signatures(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx)
 {
-    char        id[ESC_RAND_ID_LEN + 1], at[40];
-    size_t      i;
-    json_t     *c, *s, *list, *item;
-    ngx_int_t   rc;
+    int                     err;
+    char                    id[ESC_RAND_ID_LEN + 1], at[40];
+    size_t                  i;
+    json_t                 *c, *s, *list, *item, *row;
+    MDB_txn                *txn;
+    ngx_int_t               rc;
+    const char             *cms, *cert;
+    ngx_esign_main_conf_t  *emcf;
 
     if (ngx_esign_ct_load(r, ctx, NGX_ESIGN_CT_SIGNATURES, id, &c, NULL, &rc)
         != NGX_OK)
@@ -922,27 +926,52 @@ ngx_esign_api_contract_signatures(ngx_http_request_t *r,
         return rc;
     }
 
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_esign_module);
+
+    err = mdb_txn_begin(emcf->env, NULL, MDB_RDONLY, &txn);
+    if (err != 0) {
+        json_decref(c);
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "esign: mdb_txn_begin() failed: %s", mdb_strerror(err));
+        return ngx_esign_send_unavailable(r);
+    }
+
     list = json_array();
 
     json_array_foreach(json_object_get(c, "signatures"), i, s) {
+        err = esign_db_sig_pems(txn, emcf->dbis, id, s, &row, &cms,
+                                      &cert);
+        if (err != 0) {
+            /* a summary without its PEMs: never answer with a part */
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "esign: signature record of contract \"%s\": %s",
+                          id, mdb_strerror(err));
+            mdb_txn_abort(txn);
+            json_decref(list);
+            json_decref(c);
+            return ngx_esign_send_unavailable(r);
+        }
+
         ngx_esign_ct_time(json_integer_value(json_object_get(s,
                                                              "signed_at")),
                           at, sizeof(at));
 
-        item = json_pack("{s:O, s:O, s:O, s:s, s:O, s:O}",
+        item = json_pack("{s:O, s:s, s:s, s:s, s:O, s:O}",
                          "institution_id", json_object_get(s,
                                                            "institution_id"),
-                         "signature_pem", json_object_get(s, "cms_pem"),
-                         "certificate_pem", json_object_get(s,
-                                                      "certificate_pem"),
+                         "signature_pem", cms,
+                         "certificate_pem", cert,
                          "signed_at", at,
                          "suite", json_object_get(s, "suite"),
                          "digest", json_object_get(s, "digest"));
         if (item != NULL) {
             json_array_append_new(list, item);
         }
+
+        json_decref(row);
     }
 
+    mdb_txn_abort(txn);
     json_decref(c);
 
     return ngx_esign_ct_send(r, NGX_HTTP_OK,

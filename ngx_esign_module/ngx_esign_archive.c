@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "ngx_esign_archive.h"
+#include "ngx_esign_db.h"
 #include "ngx_esign_docstore.h"
 #include "ngx_esign_sign.h"
 
@@ -70,19 +71,9 @@ esign_archive_cert_uscc(const char *pem, char u[ESC_USCC_LEN + 1])
 {
     X509  *cert;
 
-    u[0] = '\0';
-
-    if (pem == NULL
-        || esc_cert_from_pem(pem, strlen(pem), &cert) != ESC_CRYPTO_OK)
-    {
-        return;
+    if (esign_sign_cert(pem, &cert, u) == 0) {
+        X509_free(cert);
     }
-
-    if (esc_cert_uscc(cert, u) != ESC_CRYPTO_OK) {
-        u[0] = '\0';
-    }
-
-    X509_free(cert);
 }
 
 
@@ -170,14 +161,17 @@ esign_archive_verify(const char *cms_pem, const char *cert_pem,
 }
 
 
+/* txn: where the signature PEMs are looked up, or NULL (inline only) */
 static int
-esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
-    int intl_known, const esign_archive_pre_t *pre, size_t npre)
+esign_archive_run(MDB_txn *txn, MDB_dbi *dbis, json_t *c, uint64_t now_ms,
+    const uint8_t *sha256, int intl_known, const esign_archive_pre_t *pre,
+    size_t npre)
 {
     int          all, ok, r, intl;
     char         detail[256];
     size_t       i, j, n, dl;
-    json_t      *checks, *init, *parts, *p, *q, *sig, *arch;
+    json_t      *checks, *init, *parts, *p, *q, *sig, *arch, *row;
+    const char  *cms, *cert;
     time_t       st;
     char         cu[ESC_USCC_LEN + 1];
     uint64_t     created, at, sat;
@@ -328,10 +322,16 @@ esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
 
         s = esign_archive_str(p, "uscc");
 
-        if (esign_archive_verify(esign_archive_str(sig, "cms_pem"),
-                                 esign_archive_str(sig, "certificate_pem"),
-                                 esign_archive_str(sig, "digest"), dg, &st,
-                                 cu, pre, npre)
+        if (esign_db_sig_pems(txn, dbis, esign_archive_str(c, "id"),
+                                    sig, &row, &cms, &cert)
+            != 0)
+        {
+            ok = 0;
+            continue;
+        }
+
+        if (esign_archive_verify(cms, cert, esign_archive_str(sig, "digest"),
+                                 dg, &st, cu, pre, npre)
             != 0
             || (uint64_t) st != (uint64_t) json_integer_value(
                                     json_object_get(sig, "signed_at"))
@@ -340,6 +340,8 @@ esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
         {
             ok = 0;
         }
+
+        json_decref(row);
     }
 
     r = esign_archive_add(checks, "signatures", ok,
@@ -362,7 +364,7 @@ esign_archive_run(json_t *c, uint64_t now_ms, const uint8_t *sha256,
 int
 esign_archive_check(json_t *c, uint64_t now_ms)
 {
-    return esign_archive_run(c, now_ms, NULL, 0, NULL, 0);
+    return esign_archive_run(NULL, NULL, c, now_ms, NULL, 0, NULL, 0);
 }
 
 
@@ -394,7 +396,7 @@ esign_archive_check_txn_pre(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
     }
 
     if (!intl) {
-        return esign_archive_run(c, now_ms, NULL, 0, pre, npre);
+        return esign_archive_run(txn, dbis, c, now_ms, NULL, 0, pre, npre);
     }
 
     owner = esign_archive_str(json_object_get(c, "initiator"),
@@ -407,8 +409,8 @@ esign_archive_check_txn_pre(MDB_txn *txn, MDB_dbi *dbis, const char *kek,
            != 0)
     {
         /* unknown digest: every intl signature fails its check */
-        return esign_archive_run(c, now_ms, NULL, 1, pre, npre);
+        return esign_archive_run(txn, dbis, c, now_ms, NULL, 1, pre, npre);
     }
 
-    return esign_archive_run(c, now_ms, sha, 1, pre, npre);
+    return esign_archive_run(txn, dbis, c, now_ms, sha, 1, pre, npre);
 }

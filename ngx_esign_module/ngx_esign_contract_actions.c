@@ -45,8 +45,10 @@ ngx_esign_ct_inst(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id)
 {
     json_t  *inst;
 
-    if (esign_db_get_json(txn, dbis[ESIGN_DB_INSTITUTIONS], inst_id,
-                          strlen(inst_id), &inst)
+    /* read-only: shared with the other threads of this worker */
+
+    if (esign_db_get_json_shared(txn, dbis[ESIGN_DB_INSTITUTIONS], inst_id,
+                                 strlen(inst_id), &inst)
         != 0)
     {
         return NULL;
@@ -323,7 +325,7 @@ ngx_esign_ct_initiate_txn(MDB_txn *txn, MDB_dbi *dbis,
 
     parts = json_array();
     c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:O,"
-                  " s:{s:s, s:O, s:O, s:s, s:s, s:I},"
+                  " s:{s:s, s:s?, s:s?, s:s, s:s, s:I},"
                   " s:o, s:I, s:o, s:n, s:n, s:{}, s:[], s:[]}",
                   "id", op->id,
                   "title", op->title,
@@ -336,8 +338,10 @@ ngx_esign_ct_initiate_txn(MDB_txn *txn, MDB_dbi *dbis,
                   "document_type", json_object_get(meta, "type"),
                   "initiator",
                       "institution_id", op->inst_id,
-                      "uscc", json_object_get(inst, "uscc"),
-                      "name", json_object_get(inst, "name"),
+                      "uscc", json_string_value(json_object_get(inst,
+                                                                "uscc")),
+                      "name", json_string_value(json_object_get(inst,
+                                                                "name")),
                       "account_id", op->account_id,
                       "department", op->department,
                       "at", (json_int_t) op->now_ms,
@@ -633,11 +637,17 @@ ngx_esign_ct_action_txn(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op)
 
         esign_evidence_hex(op->sig.sig_sm3, 32, sighex);
 
-        sig = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
+        /* the PEMs in their own record, the summary in the contract */
+
+        rc = esign_db_sig_put(txn, dbis, op->id, op->inst_id,
+                                    op->sig.cms_pem, op->sig.cert_pem);
+        if (rc != 0) {
+            goto failed;
+        }
+
+        sig = json_pack("{s:s, s:I, s:s, s:s, s:s}",
                         "institution_id", op->inst_id,
                         "signed_at", (json_int_t) op->sig.signed_at_ms,
-                        "cms_pem", op->sig.cms_pem,
-                        "certificate_pem", op->sig.cert_pem,
                         "digest", digest,
                         "suite", op->sig.suite == ESC_SUITE_NATIONAL
                                  ? "national" : "intl",
@@ -966,8 +976,9 @@ ngx_esign_ct_preverify(ngx_esign_ct_op_t *op)
 {
     char         hex[65];
     size_t       i;
-    json_t      *p, *sig;
-    const char  *id, *st;
+    json_t      *p, *sig, *row;
+    MDB_txn     *txn;
+    const char  *id, *st, *cms, *cert;
 
     op->npre = 0;
 
@@ -987,17 +998,30 @@ ngx_esign_ct_preverify(ngx_esign_ct_op_t *op)
         }
     }
 
+    if (mdb_txn_begin(op->env, NULL, MDB_RDONLY, &txn) != 0) {
+        return;                         /* the transaction verifies them */
+    }
+
     json_array_foreach(json_object_get(op->snapshot, "signatures"), i, sig) {
         if (op->npre == ESC_CONTRACT_MAX_PARTICIPANTS - 1) {
             break;
         }
 
-        esign_archive_preverify(
-            json_string_value(json_object_get(sig, "cms_pem")),
-            json_string_value(json_object_get(sig, "certificate_pem")),
+        if (esign_db_sig_pems(txn, op->dbis, op->id, sig, &row, &cms,
+                                    &cert)
+            != 0)
+        {
+            continue;
+        }
+
+        esign_archive_preverify(cms, cert,
             json_string_value(json_object_get(sig, "digest")),
             &op->pre[op->npre++]);
+
+        json_decref(row);
     }
+
+    mdb_txn_abort(txn);
 
     esign_evidence_hex(op->sig.digest, 32, hex);
     esign_archive_preverify(op->sig.cms_pem, op->sig.cert_pem, hex,

@@ -5,6 +5,8 @@
 
 
 #include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,7 @@ const char  *esign_db_names[ESIGN_DB_COUNT] = {
     "doc_blobs",
     "evidence_outbox",
     "contract_due",
+    "signatures",
 };
 
 
@@ -94,4 +97,255 @@ esign_db_get_json(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
     *out = json_loadb(v.mv_data, v.mv_size, 0, &err);
 
     return *out != NULL ? 0 : MDB_CORRUPTED;
+}
+
+
+/*
+ * Shared read-only records.  Some records are read on every request and
+ * rarely change (an institution's record holds its certificates and
+ * sealed keys: a few KiB of JSON, parsed twice per confirmation).  The
+ * parsed object is kept per process next to a copy of the stored bytes;
+ * a read whose stored bytes are exactly the copy's gets the same object
+ * (a new reference), so a changed record is parsed again, at once.
+ * jansson's reference counts are atomic; nobody modifies a shared object.
+ */
+
+#define ESIGN_DB_SHARED_MAX   64
+#define ESIGN_DB_SHARED_KEY   64
+
+typedef struct {
+    MDB_dbi     dbi;
+    size_t      klen;
+    char        key[ESIGN_DB_SHARED_KEY];
+    void       *raw;
+    size_t      rawlen;
+    json_t     *json;
+    uint64_t    tick;
+} esign_db_shared_t;
+
+
+static pthread_mutex_t    esign_db_shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static esign_db_shared_t  esign_db_shared[ESIGN_DB_SHARED_MAX];
+static uint64_t           esign_db_shared_tick;
+static uint64_t           esign_db_shared_hits;
+
+
+int
+esign_db_get_json_shared(MDB_txn *txn, MDB_dbi dbi, const void *key,
+    size_t klen, json_t **out)
+{
+    int                 rc;
+    size_t              i;
+    MDB_val             k, v;
+    json_error_t        err;
+    esign_db_shared_t  *e, *lru;
+
+    if (klen > ESIGN_DB_SHARED_KEY) {
+        return esign_db_get_json(txn, dbi, key, klen, out);
+    }
+
+    k.mv_data = (void *) key;
+    k.mv_size = klen;
+
+    rc = mdb_get(txn, dbi, &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    pthread_mutex_lock(&esign_db_shared_mu);
+
+    lru = &esign_db_shared[0];
+
+    for (i = 0; i < ESIGN_DB_SHARED_MAX; i++) {
+        e = &esign_db_shared[i];
+
+        if (e->json != NULL && e->dbi == dbi && e->klen == klen
+            && memcmp(e->key, key, klen) == 0)
+        {
+            if (e->rawlen == v.mv_size
+                && memcmp(e->raw, v.mv_data, v.mv_size) == 0)
+            {
+                *out = json_incref(e->json);
+                e->tick = ++esign_db_shared_tick;
+                esign_db_shared_hits++;
+                pthread_mutex_unlock(&esign_db_shared_mu);
+                return 0;
+            }
+
+            lru = e;                    /* changed: replace this one */
+            break;
+        }
+
+        if (e->json == NULL || e->tick < lru->tick) {
+            lru = e;
+        }
+    }
+
+    pthread_mutex_unlock(&esign_db_shared_mu);
+
+    /* a miss: parse and copy outside the lock (v is valid until txn end) */
+
+    *out = json_loadb(v.mv_data, v.mv_size, 0, &err);
+    if (*out == NULL) {
+        return MDB_CORRUPTED;
+    }
+
+    e = malloc(sizeof(esign_db_shared_t));
+    if (e == NULL) {
+        return 0;                       /* not kept: still a valid read */
+    }
+
+    e->raw = malloc(v.mv_size ? v.mv_size : 1);
+    if (e->raw == NULL) {
+        free(e);
+        return 0;
+    }
+
+    memcpy(e->raw, v.mv_data, v.mv_size);
+    e->rawlen = v.mv_size;
+    e->dbi = dbi;
+    e->klen = klen;
+    memcpy(e->key, key, klen);
+    e->json = json_incref(*out);
+
+    pthread_mutex_lock(&esign_db_shared_mu);
+
+    /* the slot may have been taken meanwhile: lru is only a hint */
+    if (lru->json != NULL) {
+        json_decref(lru->json);
+        free(lru->raw);
+    }
+
+    e->tick = ++esign_db_shared_tick;
+    *lru = *e;
+
+    pthread_mutex_unlock(&esign_db_shared_mu);
+
+    free(e);
+
+    return 0;
+}
+
+
+uint64_t
+esign_db_shared_stats(void)
+{
+    uint64_t  hits;
+
+    pthread_mutex_lock(&esign_db_shared_mu);
+    hits = esign_db_shared_hits;
+    pthread_mutex_unlock(&esign_db_shared_mu);
+
+    return hits;
+}
+
+
+void
+esign_db_shared_clear(void)
+{
+    size_t  i;
+
+    pthread_mutex_lock(&esign_db_shared_mu);
+
+    for (i = 0; i < ESIGN_DB_SHARED_MAX; i++) {
+        if (esign_db_shared[i].json != NULL) {
+            json_decref(esign_db_shared[i].json);
+            free(esign_db_shared[i].raw);
+        }
+
+        memset(&esign_db_shared[i], 0, sizeof(esign_db_shared_t));
+    }
+
+    pthread_mutex_unlock(&esign_db_shared_mu);
+}
+
+
+static int
+esign_db_sig_key(const char *cid, const char *inst_id, char *key,
+    size_t size)
+{
+    int  n;
+
+    n = snprintf(key, size, "%s/%s", cid, inst_id);
+
+    return n > 0 && (size_t) n < size ? n : -1;
+}
+
+
+int
+esign_db_sig_put(MDB_txn *txn, MDB_dbi *dbis, const char *cid,
+    const char *inst_id, const char *cms_pem, const char *cert_pem)
+{
+    int      rc, n;
+    char     key[160];
+    json_t  *row;
+
+    n = esign_db_sig_key(cid, inst_id, key, sizeof(key));
+    if (n < 0 || cms_pem == NULL || cert_pem == NULL) {
+        return EINVAL;
+    }
+
+    row = json_pack("{s:s, s:s}", "cms_pem", cms_pem,
+                    "certificate_pem", cert_pem);
+    if (row == NULL) {
+        return ENOMEM;
+    }
+
+    rc = esign_db_put_json(txn, dbis[ESIGN_DB_SIGNATURES], key, (size_t) n,
+                           row, 0);
+
+    json_decref(row);
+
+    return rc;
+}
+
+
+int
+esign_db_sig_pems(MDB_txn *txn, MDB_dbi *dbis, const char *cid,
+    json_t *sig, json_t **holder, const char **cms, const char **cert)
+{
+    int          rc, n;
+    char         key[160];
+    json_t      *row;
+    const char  *inst_id;
+
+    *holder = NULL;
+    *cms = NULL;
+    *cert = NULL;
+
+    if (json_string_value(json_object_get(sig, "cms_pem")) != NULL) {
+        row = json_incref(sig);                 /* an older record */
+
+    } else {
+        inst_id = json_string_value(json_object_get(sig, "institution_id"));
+
+        if (txn == NULL || cid == NULL || inst_id == NULL) {
+            return MDB_NOTFOUND;
+        }
+
+        n = esign_db_sig_key(cid, inst_id, key, sizeof(key));
+        if (n < 0) {
+            return MDB_NOTFOUND;
+        }
+
+        rc = esign_db_get_json(txn, dbis[ESIGN_DB_SIGNATURES], key,
+                               (size_t) n, &row);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    *cms = json_string_value(json_object_get(row, "cms_pem"));
+    *cert = json_string_value(json_object_get(row, "certificate_pem"));
+
+    if (*cms == NULL || *cert == NULL) {
+        json_decref(row);
+        *cms = NULL;
+        *cert = NULL;
+        return MDB_CORRUPTED;
+    }
+
+    *holder = row;
+
+    return 0;
 }

@@ -10,6 +10,7 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
 #include <lmdb.h>
 #include <jansson.h>
 
@@ -39,6 +40,8 @@ typedef enum {
                                  in the ledger (ngx_esign_ledger.c) */
     ESIGN_DB_CONTRACT_DUE,    /* expires ms hex/contract_id -> "" while
                                  a contract with a deadline is signing */
+    ESIGN_DB_SIGNATURES,      /* contract_id/inst_id -> the signature's
+                                 PEMs {"cms_pem","certificate_pem"} */
     ESIGN_DB_COUNT
 } esign_db_e;
 
@@ -69,6 +72,40 @@ int esign_db_put_json(MDB_txn *txn, MDB_dbi dbi, const void *key,
  */
 int esign_db_get_json(MDB_txn *txn, MDB_dbi dbi, const void *key,
     size_t klen, json_t **out);
+
+/*
+ * The same for records read on every request and rarely changed: *out
+ * may be an object shared with other threads of the process (kept with a
+ * copy of the stored bytes, at most 64 records, least recently used
+ * replaced), returned as long as the stored bytes are unchanged.  The
+ * caller must treat it as read-only and json_decref it as usual.
+ */
+int esign_db_get_json_shared(MDB_txn *txn, MDB_dbi dbi, const void *key,
+    size_t klen, json_t **out);
+
+/* Hits so far (tests); and dropping every shared record (worker exit). */
+uint64_t esign_db_shared_stats(void);
+void esign_db_shared_clear(void);
+
+/*
+ * A confirmation's signature PEMs (the CMS and the certificate) live in
+ * their own record, "<contract_id>/<inst_id>" in ESIGN_DB_SIGNATURES, so
+ * the contract record, read and rewritten by every step, holds only the
+ * signature's summary (institution, time, suite, digest, sig_sm3).
+ * Records written before kept the PEMs inline in the summary; they are
+ * still read from there.
+ */
+int esign_db_sig_put(MDB_txn *txn, MDB_dbi *dbis, const char *cid,
+    const char *inst_id, const char *cms_pem, const char *cert_pem);
+
+/*
+ * The PEMs of a signature summary of contract cid: *cms and *cert point
+ * into *holder (a new reference: json_decref it when done).  0,
+ * MDB_NOTFOUND, or MDB_CORRUPTED.  txn may be NULL: then only inline
+ * PEMs are found.
+ */
+int esign_db_sig_pems(MDB_txn *txn, MDB_dbi *dbis, const char *cid,
+    json_t *sig, json_t **holder, const char **cms, const char **cert);
 
 
 #endif /* _NGX_ESIGN_DB_H_INCLUDED_ */

@@ -12,6 +12,7 @@
 #include "ngx_esign_ratelimit.h"
 
 #include "ngx_esign_outbox.h"
+#include "ngx_esign_db.h"
 #include "ngx_esign_sign.h"
 
 
@@ -984,4 +985,6 @@ ngx_esign_exit_process(ngx_cycle_t *cycle)
     /* the unsealed institution keys of this worker (refcounted: a
        signature still running keeps its own reference) */
     esign_sign_cache_clear();
+    esign_sign_cert_clear();
+    esign_db_shared_clear();
 }

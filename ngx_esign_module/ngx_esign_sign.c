@@ -536,6 +536,174 @@ esign_signature_free(esign_signature_t *s)
 }
 
 
+/*
+ * The certificate cache of verification.  The archive check of every
+ * completed contract verifies each signature with the certificate stored
+ * beside it, and the same few institution certificates come back again
+ * and again; parsing their PEM (base64, then OpenSSL's template decoder)
+ * cost as much as half a signature verification, and the USCC lookup
+ * parsed it once more.  So the parsed certificate and its USCC are kept
+ * per process, keyed by the SHA-256 of the PEM text: the same text is the
+ * same certificate.  Only the parse is cached, never a verification.
+ */
+
+#define ESIGN_CERT_CACHE_MAX  64
+
+typedef struct {
+    int         used;
+    uint8_t     h[32];
+    X509       *cert;
+    char        uscc[ESC_USCC_LEN + 1];
+    uint64_t    tick;
+} esign_cert_entry_t;
+
+
+static pthread_mutex_t     esign_cert_mutex = PTHREAD_MUTEX_INITIALIZER;
+static esign_cert_entry_t  esign_cert_cache[ESIGN_CERT_CACHE_MAX];
+static uint64_t            esign_cert_tick;
+static uint64_t            esign_cert_hits;
+static uint64_t            esign_cert_misses;
+
+
+int
+esign_sign_cert(const char *pem, X509 **cert, char uscc[ESC_USCC_LEN + 1])
+{
+    size_t               i;
+    uint8_t              h[32];
+    unsigned int         n;
+    esign_cert_entry_t  *e, *lru;
+
+    *cert = NULL;
+
+    if (uscc != NULL) {
+        uscc[0] = '\0';
+    }
+
+    n = 32;
+
+    if (pem == NULL
+        || EVP_Digest(pem, strlen(pem), h, &n, EVP_sha256(), NULL) != 1)
+    {
+        return -1;
+    }
+
+    pthread_mutex_lock(&esign_cert_mutex);
+
+    for (i = 0; i < ESIGN_CERT_CACHE_MAX; i++) {
+        e = &esign_cert_cache[i];
+
+        if (e->used && memcmp(e->h, h, 32) == 0
+            && X509_up_ref(e->cert) == 1)
+        {
+            *cert = e->cert;
+            e->tick = ++esign_cert_tick;
+            esign_cert_hits++;
+
+            if (uscc != NULL) {
+                memcpy(uscc, e->uscc, ESC_USCC_LEN + 1);
+            }
+
+            pthread_mutex_unlock(&esign_cert_mutex);
+            return 0;
+        }
+    }
+
+    esign_cert_misses++;
+
+    pthread_mutex_unlock(&esign_cert_mutex);
+
+    /* a miss: parse outside the lock, then keep it (least recently used) */
+
+    if (esc_cert_from_pem(pem, strlen(pem), cert) != ESC_CRYPTO_OK) {
+        return -1;
+    }
+
+    pthread_mutex_lock(&esign_cert_mutex);
+
+    lru = &esign_cert_cache[0];
+
+    for (i = 0; i < ESIGN_CERT_CACHE_MAX; i++) {
+        e = &esign_cert_cache[i];
+
+        if (!e->used) {
+            lru = e;
+            break;
+        }
+
+        if (e->tick < lru->tick) {
+            lru = e;
+        }
+    }
+
+    if (X509_up_ref(*cert) == 1) {
+        if (lru->used) {
+            X509_free(lru->cert);
+        }
+
+        lru->used = 1;
+        memcpy(lru->h, h, 32);
+        lru->cert = *cert;
+        lru->tick = ++esign_cert_tick;
+
+        if (esc_cert_uscc(*cert, lru->uscc) != ESC_CRYPTO_OK) {
+            lru->uscc[0] = '\0';
+        }
+
+        if (uscc != NULL) {
+            memcpy(uscc, lru->uscc, ESC_USCC_LEN + 1);
+        }
+
+    } else if (uscc != NULL && esc_cert_uscc(*cert, uscc) != ESC_CRYPTO_OK) {
+        uscc[0] = '\0';
+    }
+
+    pthread_mutex_unlock(&esign_cert_mutex);
+
+    return 0;
+}
+
+
+void
+esign_sign_cert_stats(uint64_t *hits, uint64_t *misses, size_t *entries)
+{
+    size_t  i;
+
+    pthread_mutex_lock(&esign_cert_mutex);
+
+    *hits = esign_cert_hits;
+    *misses = esign_cert_misses;
+    *entries = 0;
+
+    for (i = 0; i < ESIGN_CERT_CACHE_MAX; i++) {
+        *entries += esign_cert_cache[i].used ? 1 : 0;
+    }
+
+    pthread_mutex_unlock(&esign_cert_mutex);
+}
+
+
+void
+esign_sign_cert_clear(void)
+{
+    size_t  i;
+
+    pthread_mutex_lock(&esign_cert_mutex);
+
+    for (i = 0; i < ESIGN_CERT_CACHE_MAX; i++) {
+        if (esign_cert_cache[i].used) {
+            X509_free(esign_cert_cache[i].cert);
+        }
+
+        memset(&esign_cert_cache[i], 0, sizeof(esign_cert_entry_t));
+    }
+
+    esign_cert_hits = 0;
+    esign_cert_misses = 0;
+
+    pthread_mutex_unlock(&esign_cert_mutex);
+}
+
+
 int
 esign_sign_verify(const char *cms_pem, const char *cert_pem,
     const uint8_t *digest, size_t dlen, time_t *signing_time)
@@ -554,8 +722,7 @@ esign_sign_verify(const char *cms_pem, const char *cert_pem,
     der = NULL;
     rc = -1;
 
-    if (esc_cert_from_pem(cert_pem, strlen(cert_pem), &cert)
-        == ESC_CRYPTO_OK
+    if (esign_sign_cert(cert_pem, &cert, NULL) == 0
         && esc_cms_pem_to_der(cms_pem, strlen(cms_pem), &der, &derlen)
            == ESC_CRYPTO_OK
         && esc_cms_verify_digest(der, derlen, digest, dlen, cert, &info)

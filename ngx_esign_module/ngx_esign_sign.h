@@ -15,7 +15,10 @@
 #include <time.h>
 #include <jansson.h>
 
+#include <openssl/x509.h>
+
 #include "esc_crypto.h"
+#include "esc_ca.h"
 
 
 #define ESIGN_SIGN_OK          0
@@ -102,6 +105,22 @@ void esign_sign_cache_limit(size_t max);
  */
 int esign_sign_verify(const char *cms_pem, const char *cert_pem,
     const uint8_t *digest, size_t dlen, time_t *signing_time);
+
+/*
+ * The parsed certificate of a PEM text (a new reference, X509_free it)
+ * and, if uscc is not NULL, the USCC of its subject ("" if none), from
+ * the per-process certificate cache (keyed by the SHA-256 of the text,
+ * at most 64 entries, least recently used evicted) or parsed and cached.
+ * 0, or -1 if the text is not a certificate.  Thread-safe.
+ */
+int esign_sign_cert(const char *pem, X509 **cert,
+    char uscc[ESC_USCC_LEN + 1]);
+
+void esign_sign_cert_stats(uint64_t *hits, uint64_t *misses,
+    size_t *entries);
+
+/* Frees every cached certificate and zeroes the counters. */
+void esign_sign_cert_clear(void);
 
 /* SM3 of the DER inside a CMS PEM (the evidence's signature hash). */
 int esign_sign_pem_sm3(const char *cms_pem, uint8_t out[32]);

@@ -295,6 +295,98 @@ main(void)
        "... after a cache miss (the old key is dropped)");
     json_decref(copy);
 
+    /* ---- the certificate cache of verification ---------------------- */
+
+    {
+        char         u[ESC_USCC_LEN + 1], *bad;
+        X509        *c1, *c2;
+        size_t       ents;
+        uint64_t     h0, m0, h1, m1;
+        const char  *pa, *pb;
+
+        esign_sign_cert_clear();
+        pa = json_string_value(json_object_get(insts[1], "certificate_pem"));
+        pb = json_string_value(json_object_get(insts[2], "certificate_pem"));
+
+        ok(esign_sign_cert(pa, &c1, u) == 0, "certificate parsed");
+        is_str(u, "91350100M000100Y66", "... its USCC");
+        ok(esign_sign_cert(pa, &c2, NULL) == 0 && c2 == c1,
+           "same text: the cached certificate");
+        X509_free(c2);
+        esign_sign_cert_stats(&h0, &m0, &ents);
+        ok(h0 == 1 && m0 == 1 && ents == 1, "... one miss, one hit");
+
+        ok(esign_sign_cert(pb, &c2, u) == 0 && c2 != c1, "another text");
+        is_str(u, "91350100M000100Y77", "... its own USCC");
+        X509_free(c2);
+
+        /* a changed text is another key: parsed again, never the cached */
+        bad = strdup(pa);
+        bad[strlen(bad) / 2] = bad[strlen(bad) / 2] == 'A' ? 'B' : 'A';
+        c2 = NULL;
+        (void) esign_sign_cert(bad, &c2, NULL);
+        ok(c2 != c1, "a modified certificate text is not the cached one");
+        X509_free(c2);
+        esign_sign_cert_stats(&h1, &m1, &ents);
+        ok(h1 == h0 && m1 == m0 + 2, "... it is a miss");
+        ok(esign_sign_cert("-----BEGIN CERTIFICATE-----\nAAAA\n"
+                           "-----END CERTIFICATE-----\n", &c2, u) != 0
+           && c2 == NULL && u[0] == '\0', "a text that is no certificate is "
+           "refused");
+        esign_sign_cert_stats(&h1, &m1, &ents);
+        ok(ents <= 3, "... and not cached");
+        free(bad);
+        X509_free(c1);
+
+        /* the cache never turns a wrong verification into a right one */
+        ok(esign_sign_digest(a, K1, strlen(K1), ESC_SUITE_NATIONAL, sm3,
+                             1000, &s) == ESIGN_SIGN_OK
+           && verify(&s, sm3) == 0 && verify(&s, sm3) == 0,
+           "a signature verifies twice through the cache");
+        ok(esign_sign_verify(s.cms_pem, pa, sm3, 32, NULL) != 0,
+           "... not with another institution's cached certificate");
+        ok(verify(&s, sha) != 0, "... nor over another digest");
+        esign_signature_free(&s);
+    }
+
+    /* ---- shared read-only records (esign_db_get_json_shared) --------- */
+
+    {
+        json_t    *r1, *r2, *r3;
+        uint64_t   hits;
+
+        esign_db_shared_clear();
+        esign_db_put_json(txn, dbis[ESIGN_DB_INSTITUTIONS], "i1", 2,
+                          insts[1], 0);
+        hits = esign_db_shared_stats();
+        ok(esign_db_get_json_shared(txn, dbis[ESIGN_DB_INSTITUTIONS], "i1",
+                                    2, &r1) == 0
+           && esign_db_get_json_shared(txn, dbis[ESIGN_DB_INSTITUTIONS],
+                                       "i1", 2, &r2) == 0
+           && r1 == r2 && esign_db_shared_stats() == hits + 1,
+           "unchanged record: the same parsed object, a hit");
+        ok(json_equal(r1, insts[1]), "... equal to the stored record");
+
+        copy = json_deep_copy(insts[1]);
+        json_object_set_new(copy, "name", json_string("Renamed Co"));
+        esign_db_put_json(txn, dbis[ESIGN_DB_INSTITUTIONS], "i1", 2, copy, 0);
+        ok(esign_db_get_json_shared(txn, dbis[ESIGN_DB_INSTITUTIONS], "i1",
+                                    2, &r3) == 0 && r3 != r1
+           && strcmp(json_string_value(json_object_get(r3, "name")),
+                     "Renamed Co") == 0,
+           "changed bytes: parsed again, the new content at once");
+        is_str(json_string_value(json_object_get(r1, "name")), "Example Co",
+               "... a reference taken before keeps the old object intact");
+        ok(esign_db_get_json_shared(txn, dbis[ESIGN_DB_INSTITUTIONS], "i2",
+                                    2, &r2) == MDB_NOTFOUND,
+           "missing record: MDB_NOTFOUND");
+        json_decref(copy);
+        json_decref(r1);
+        json_decref(r1);
+        json_decref(r3);
+        esign_db_shared_clear();
+    }
+
     /* a sealed key moved to another institution's record does not open */
     copy = json_deep_copy(insts[1]);
     json_object_set(copy, "intl_key_wrapped_b64",
@@ -448,6 +540,59 @@ main(void)
         is_int(esign_archive_check_txn_pre(txn, dbis, K1, strlen(K1), c,
                                            1700000002000ULL, &other, 1), 1,
                "a result for other bytes is ignored (verified again)");
+    }
+
+    /* the PEMs in their own record (ESIGN_DB_SIGNATURES), not inline */
+    {
+        json_t      *sg, *row;
+        const char  *cms, *cert;
+
+        sg = json_array_get(json_object_get(c, "signatures"), 0);
+        ok(esign_db_sig_put(txn, dbis, "contract",
+                            "bbbbbbbbbbbbbbbbbbbbbbbbbb",
+                            json_string_value(json_object_get(sg, "cms_pem")),
+                            json_string_value(json_object_get(
+                                sg, "certificate_pem"))) == 0,
+           "signature PEMs stored in their own record");
+        json_object_set(sg, "saved_cms", json_object_get(sg, "cms_pem"));
+        json_object_set(sg, "saved_cert",
+                        json_object_get(sg, "certificate_pem"));
+        json_object_del(sg, "cms_pem");
+        json_object_del(sg, "certificate_pem");
+
+        ok(esign_db_sig_pems(txn, dbis, "contract", sg, &row, &cms, &cert)
+           == 0 && strcmp(cms, json_string_value(json_object_get(
+                                   sg, "saved_cms"))) == 0
+           && strcmp(cert, json_string_value(json_object_get(
+                               sg, "saved_cert"))) == 0,
+           "... found again from the summary");
+        json_decref(row);
+        is_int(esign_archive_check_txn(txn, dbis, K1, strlen(K1), c,
+                                       1700000002000ULL), 1,
+               "archive: a summary-only signature verifies from its record");
+        is_int(esign_archive_check(c, 1700000002000ULL), 0,
+               "... which a check without the store cannot find (fails)");
+        ok(esign_db_sig_pems(txn, dbis, "other", sg, &row, &cms, &cert)
+           == MDB_NOTFOUND && row == NULL && cms == NULL,
+           "another contract's record is not this one's");
+
+        /* a record with the wrong certificate: the archive fails */
+        esign_db_sig_put(txn, dbis, "contract", "bbbbbbbbbbbbbbbbbbbbbbbbbb",
+                         json_string_value(json_object_get(sg, "saved_cms")),
+                         json_string_value(json_object_get(
+                             insts[2], "intl_certificate_pem")));
+        is_int(esign_archive_check_txn(txn, dbis, K1, strlen(K1), c,
+                                       1700000002000ULL), 0,
+               "archive: a record with another certificate fails");
+
+        json_object_set(sg, "cms_pem", json_object_get(sg, "saved_cms"));
+        json_object_set(sg, "certificate_pem",
+                        json_object_get(sg, "saved_cert"));
+        json_object_del(sg, "saved_cms");
+        json_object_del(sg, "saved_cert");
+        is_int(esign_archive_check_txn(txn, dbis, K1, strlen(K1), c,
+                                       1700000002000ULL), 1,
+               "inline PEMs (records before the split) still win");
     }
 
     /* the same signature against another document's SHA-256 */
