@@ -176,15 +176,10 @@ static int
 leaf_at(MDB_txn *txn, esl__shard *sh, uint64_t i, esl_hasher *h,
     unsigned char out[ESL_H], MDB_val *v)
 {
-    unsigned char  kb[12];
-    MDB_val        k = { 12, kb };
-    int            rc;
+    int  rc;
 
-    esl__put32(kb, sh->sid);
-    esl__put64(kb + 4, i);
-    rc = mdb_get(txn, sh->st->entries, &k, v);
-    if (rc != 0) {
-        return esl__mdb_err(rc);
+    if ((rc = esl__entry_at(txn, sh->st, sh->sid, i, v)) != ESL_OK) {
+        return rc;
     }
     return esl_leaf_hash(h, v->mv_data, v->mv_size, out);
 }
@@ -435,17 +430,18 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     uint64_t        fkey[2];
     unsigned char   rec[ESL_ENTRY_ID_MAX + 8];
     esl_entry       e;
-    MDB_cursor     *cur = NULL;
-    unsigned char   kb[4 + ESL_ENTRY_ID_MAX], prev[ESL_H];
+    esl__eiter      it;
+    unsigned char   prev[ESL_H];
     const unsigned char *vp[VCHUNK];
     size_t          vl[VCHUNK];
     unsigned char   vh[VCHUNK][ESL_H];
     unsigned char   root[ESL_H];
-    MDB_val         k, d;
-    uint64_t        i, hgt, ptime = 0, psize = 0;
+    MDB_val         d;
+    uint64_t        i, at = 0, hgt, ptime = 0, psize = 0;
     unsigned        L;
     int             rc, mrc, efaults = 0, have_prev = 1;
 
+    memset(&it, 0, sizeof(it));
     if ((rc = esl__hasher_init(&h, l->md)) != ESL_OK) {
         return rc;
     }
@@ -469,14 +465,11 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
     tw->r = r;
 
     /* 1. entries: contiguous, canonical, indexed, hashed into tiles */
-    if ((mrc = mdb_cursor_open(txn, sh->st->entries, &cur)) != 0) {
-        rc = esl__mdb_err(mrc);
+    mrc = esl__eiter_open(txn, sh->st, sh->sid, 0, &it);
+    if (mrc != ESL_OK && mrc != ESL_ECORRUPT) {
+        rc = mrc;
         goto done;
     }
-    esl__put32(kb, sh->sid);
-    esl__put64(kb + 4, 0);
-    k.mv_size = 12;
-    k.mv_data = kb;
     /* VCHUNK entries at a time: their leaf hashes in one multi-buffer
      * pass (the pointers stay valid for the read txn), then decode,
      * fingerprints and tiles one by one */
@@ -485,12 +478,10 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
         int     gap = 0;
 
         while (cn < VCHUNK && i + cn < sh->size) {
-            mrc = mdb_cursor_get(cur, &k, &d, i + cn == 0 ? MDB_SET_KEY
-                                                          : MDB_NEXT);
-            if (mrc != 0 || k.mv_size != 12
-                || esl__get32(k.mv_data) != sh->sid
-                || esl__get64((unsigned char *) k.mv_data + 4) != i + cn)
-            {
+            if (mrc == ESL_OK) {
+                mrc = esl__eiter_next(&it, &at, &d);
+            }
+            if (mrc != ESL_OK || at != i + cn) {
                 gap = 1;
                 break;
             }
@@ -530,7 +521,8 @@ verify_one(esl_ledger *l, MDB_txn *txn, esl__shard *sh,
             }
         }
         if (gap) {
-            fault(r, "entry %llu missing", (unsigned long long) i);
+            fault(r, mrc == ESL_ECORRUPT ? "entry %llu missing (malformed "
+                     "chunk)" : "entry %llu missing", (unsigned long long) i);
             rc = ESL_OK;
             goto blocks;        /* the tree cannot be rebuilt past a gap */
         }
@@ -612,9 +604,7 @@ blocks:
     rc = ESL_OK;
 
 done:
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
+    esl__eiter_close(&it);
     free(tw->exp);
     free(tw->all);
     free(tw);

@@ -81,8 +81,7 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
     uint64_t *found, size_t *dupof, unsigned char *q)
 {
     MDB_cursor           *cur = NULL;
-    MDB_val               k, v, ek, ed;
-    unsigned char         eb[12];
+    MDB_val               k, v, ed;
     const unsigned char  *p, *r;
     size_t                i, j, a, m, lo, hi, mid, pos, pb, step;
     uint64_t              hv, idx;
@@ -120,8 +119,6 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
     }
 
     /* ids stored before: every run, each searched forward in h order */
-    ek.mv_size = 12;
-    ek.mv_data = eb;
     if ((rc = mdb_cursor_open(txn, st->iruns, &cur)) != 0) {
         return esl__mdb_err(rc);
     }
@@ -169,12 +166,11 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
                     continue;
                 }
                 idx = esl__get64(r + 12);
-                memcpy(eb, r + 8, 12);          /* sid || index */
-                rc = mdb_get(txn, st->entries, &ek, &ed);
-                if (rc != 0) {
+                rc = esl__entry_at(txn, st, sid, idx, &ed);
+                if (rc != ESL_OK) {
                     /* the index names an entry that is not there */
-                    rc = rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-                    goto done;
+                    rc = rc == ESL_ENOTFOUND ? ESL_ECORRUPT : rc;
+                    goto out;
                 }
                 if (stored_id_is(&ed, ids[pos], idlen[pos])) {
                     found[pos] = idx;
@@ -185,10 +181,11 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
     if (rc == MDB_NOTFOUND) {
         rc = 0;
     }
-done:
+    rc = rc == 0 ? ESL_OK : rc == MDB_CORRUPTED ? ESL_ECORRUPT
+                                                : esl__mdb_err(rc);
+out:
     mdb_cursor_close(cur);
-    return rc == 0 ? ESL_OK : rc == MDB_CORRUPTED ? ESL_ECORRUPT
-                                                  : esl__mdb_err(rc);
+    return rc;
 }
 
 

@@ -41,7 +41,7 @@
 #define REC          ESL_LREC
 #define RUN_CAP      ((size_t) 1 << 20)
 #define RUNS_MAX     64         /* stored runs one add may absorb */
-#define LIDX_FANOUT  4
+#define LIDX_FANOUT  8
 
 
 /* ------------------------------------------------------------------ */

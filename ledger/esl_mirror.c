@@ -98,8 +98,8 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     unsigned char     root[ESL_H], prevh[ESL_H], (*leaves)[ESL_H] = NULL, *q;
     void             *ix = NULL;
     uint64_t         *ih, *found, *nidx;
-    const unsigned char **ids;
-    size_t           *idl, *dupof;
+    const unsigned char **ids, **ebytes;
+    size_t           *idl, *dupof, *elen;
     const char       *reason = NULL;
     size_t            i;
     uint64_t          m;
@@ -233,8 +233,8 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     }
 
     leaves = malloc((nentries + 1) * ESL_H);
-    ix = malloc((nentries + 1) * (3 * sizeof(uint64_t) + sizeof(void *)
-                                  + 2 * sizeof(size_t) + ESL_IREC));
+    ix = malloc((nentries + 1) * (3 * sizeof(uint64_t) + 2 * sizeof(void *)
+                                  + 3 * sizeof(size_t) + ESL_IREC));
     if (leaves == NULL || ix == NULL) {
         rc = ESL_ENOMEM;
         goto fail;
@@ -245,7 +245,9 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     ids = (const unsigned char **) (nidx + nentries + 1);
     idl = (size_t *) (ids + nentries + 1);
     dupof = idl + nentries + 1;
-    q = (unsigned char *) (dupof + nentries + 1);
+    elen = dupof + nentries + 1;
+    ebytes = (const unsigned char **) (elen + nentries + 1);
+    q = (unsigned char *) (ebytes + nentries + 1);
     for (i = 0; i < nentries; i++) {
         esl_entry e;
         if (esl_entry_decode(entries[i].data, entries[i].len, &e) != ESL_OK) {
@@ -261,8 +263,11 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
         idl[i] = e.entry_id_len;
         ih[i] = esl__idem_hash(sh.st, e.entry_id, e.entry_id_len);
         nidx[i] = m + i;
-        rc = esl__entry_put(txn, &sh, m + i, entries[i].data,
-                            entries[i].len);
+        ebytes[i] = entries[i].data;
+        elen[i] = entries[i].len;
+    }
+    if (nentries > 0) {
+        rc = esl__chunks_put(txn, &sh, m, ebytes, elen, nentries);
         if (rc != ESL_OK) {
             goto fail;
         }

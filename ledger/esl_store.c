@@ -894,66 +894,20 @@ esl__block_put(MDB_txn *txn, esl__shard *sh, uint64_t height,
 }
 
 
-int
-esl__entry_put(MDB_txn *txn, esl__shard *sh, uint64_t index,
-    const unsigned char *bytes, size_t len)
-{
-    unsigned char  kb[12];
-    MDB_val        k = { 12, kb }, d = { len, (void *) bytes };
-    int            rc;
-
-    ekey(kb, sh->sid, index);
-    rc = mdb_put(txn, sh->st->entries, &k, &d, MDB_NOOVERWRITE);
-    if (rc != 0) {
-        return rc == MDB_KEYEXIST ? ESL_ECORRUPT : esl__mdb_err(rc);
-    }
-    return ESL_OK;
-}
-
-
-/*
- * Put n new entries at the end of the shard and index their leaves.
- * The entries go in key order through one cursor, with MDB_APPEND when
- * the shard is the last one of the stripe (LMDB refuses MDB_APPEND with
- * MDB_KEYEXIST, changing nothing, when a key is not past the last one;
- * we then fall back to a plain put).  The leaf hashes go into the index
- * as one sorted run (esl_lidx.c).
- */
+/* Put n new entries at the end of the shard (chunks, esl_chunk.c) and
+ * index their leaves as one sorted run (esl_lidx.c). */
 static int
 entries_put(MDB_txn *txn, esl__shard *sh, uint64_t first,
     const unsigned char *const *bytes, const size_t *len,
     const unsigned char (*leaves)[ESL_H], size_t n)
 {
-    MDB_cursor     *cur = NULL;
-    unsigned char   kb[12];
-    MDB_val         k = { 12, kb }, d;
-    size_t          i;
-    int             rc = 0, append = 1;
+    int  rc;
 
-    if ((rc = mdb_cursor_open(txn, sh->st->entries, &cur)) != 0) {
-        return esl__mdb_err(rc);
+    if (n == 0) {
+        return ESL_OK;
     }
-    for (i = 0; i < n; i++) {
-        ekey(kb, sh->sid, first + i);
-        d.mv_size = len[i];
-        d.mv_data = (void *) bytes[i];
-        rc = MDB_KEYEXIST;
-        if (append) {
-            rc = mdb_cursor_put(cur, &k, &d, MDB_APPEND);
-            if (rc == MDB_KEYEXIST) {
-                append = 0;     /* a later shard of this stripe has keys */
-            }
-        }
-        if (rc == MDB_KEYEXIST) {
-            rc = mdb_cursor_put(cur, &k, &d, MDB_NOOVERWRITE);
-        }
-        if (rc != 0) {
-            break;
-        }
-    }
-    mdb_cursor_close(cur);
-    if (rc != 0) {
-        return rc == MDB_KEYEXIST ? ESL_ECORRUPT : esl__mdb_err(rc);
+    if ((rc = esl__chunks_put(txn, sh, first, bytes, len, n)) != ESL_OK) {
+        return rc;
     }
     return esl__lidx_add(txn, sh->st, sh->sid, first, leaves, n);
 }
@@ -1007,27 +961,26 @@ static int
 readback(MDB_txn *txn, esl__shard *sh, uint64_t first,
     const unsigned char *const *bytes, const size_t *len, size_t n)
 {
-    MDB_cursor     *cur;
-    unsigned char   kb[12];
-    MDB_val         k = { 12, kb }, d;
-    size_t          i;
-    int             rc;
+    esl__eiter  it;
+    MDB_val     d;
+    uint64_t    at;
+    size_t      i;
+    int         rc;
 
-    if ((rc = mdb_cursor_open(txn, sh->st->entries, &cur)) != 0) {
-        return esl__mdb_err(rc);
+    if ((rc = esl__eiter_open(txn, sh->st, sh->sid, first, &it)) != ESL_OK) {
+        esl__eiter_close(&it);
+        return rc;
     }
-    ekey(kb, sh->sid, first);
     for (i = 0; i < n; i++) {
-        rc = mdb_cursor_get(cur, &k, &d, i == 0 ? MDB_SET_KEY : MDB_NEXT);
-        if (rc != 0 || k.mv_size != 12 || esl__get32(k.mv_data) != sh->sid
-            || esl__get64((unsigned char *) k.mv_data + 4) != first + i
-            || d.mv_size != len[i] || memcmp(d.mv_data, bytes[i], len[i]) != 0)
+        rc = esl__eiter_next(&it, &at, &d);
+        if (rc != ESL_OK || at != first + i || d.mv_size != len[i]
+            || memcmp(d.mv_data, bytes[i], len[i]) != 0)
         {
-            mdb_cursor_close(cur);
+            esl__eiter_close(&it);
             return ESL_ECORRUPT;
         }
     }
-    mdb_cursor_close(cur);
+    esl__eiter_close(&it);
     return ESL_OK;
 }
 
@@ -1171,12 +1124,10 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
             /* Retry of an entry we already hold (maybe from this very
              * batch): answer with the original index. */
             if (found[i] != ESL_NOIDX) {
-                unsigned char eb[12];
-                MDB_val ek = { 12, eb };
-
                 res[i].index = found[i];
-                ekey(eb, sh.sid, res[i].index);
-                if ((rc = mdb_get(txn, sh.st->entries, &ek, &ed)) != 0) {
+                if (esl__entry_at(txn, sh.st, sh.sid, res[i].index, &ed)
+                    != ESL_OK)
+                {
                     rc = ESL_ECORRUPT;
                     goto fail;
                 }
@@ -1393,8 +1344,7 @@ esl_entry_get(esl_ledger *l, const char *shard, uint64_t index,
 {
     esl__shard     sh;
     MDB_txn       *txn;
-    unsigned char  kb[12];
-    MDB_val        k = { 12, kb }, v;
+    MDB_val        v;
     int            rc;
 
     if (entry == NULL) {
@@ -1403,10 +1353,9 @@ esl_entry_get(esl_ledger *l, const char *shard, uint64_t index,
     if ((rc = read_shard(l, shard, &sh, &txn)) != ESL_OK) {
         return rc;
     }
-    ekey(kb, sh.sid, index);
     if (index >= sh.size) {
         rc = ESL_ENOTFOUND;
-    } else if ((rc = esl__mdb_err(mdb_get(txn, sh.st->entries, &k, &v)))
+    } else if ((rc = esl__entry_at(txn, sh.st, sh.sid, index, &v))
                == ESL_OK)
     {
         rc = esl__buf_set(entry, v.mv_data, v.mv_size);
@@ -1423,11 +1372,10 @@ esl_entry_range(esl_ledger *l, const char *shard, uint64_t start,
     uint64_t end, esl_entry_fn fn, void *arg)
 {
     esl__shard     sh;
+    esl__eiter     it;
     MDB_txn       *txn;
-    MDB_cursor    *cur;
-    unsigned char  kb[12];
-    MDB_val        k = { 12, kb }, v;
-    uint64_t       i;
+    MDB_val        v;
+    uint64_t       i, at;
     int            rc;
 
     if (fn == NULL || end < start) {
@@ -1439,26 +1387,26 @@ esl_entry_range(esl_ledger *l, const char *shard, uint64_t start,
     if (end > sh.size) {
         end = sh.size;
     }
-    if ((rc = mdb_cursor_open(txn, sh.st->entries, &cur)) != 0) {
+    if (start >= end) {
         mdb_txn_abort(txn);
-        return esl__mdb_err(rc);
+        return ESL_OK;
     }
-    ekey(kb, sh.sid, start);
-    rc = ESL_OK;
+    if ((rc = esl__eiter_open(txn, sh.st, sh.sid, start, &it)) != ESL_OK) {
+        esl__eiter_close(&it);
+        mdb_txn_abort(txn);
+        return rc;
+    }
     for (i = start; i < end; i++) {
-        int mrc = mdb_cursor_get(cur, &k, &v, i == start ? MDB_SET_KEY
-                                                         : MDB_NEXT);
-        if (mrc != 0 || k.mv_size != 12 || esl__get32(k.mv_data) != sh.sid
-            || esl__get64((unsigned char *) k.mv_data + 4) != i)
-        {
-            rc = ESL_ECORRUPT;
+        rc = esl__eiter_next(&it, &at, &v);
+        if (rc != ESL_OK || at != i) {
+            rc = rc == ESL_OK || rc == ESL_ENOTFOUND ? ESL_ECORRUPT : rc;
             break;
         }
         if ((rc = fn(arg, i, v.mv_data, v.mv_size)) != 0) {
             break;
         }
     }
-    mdb_cursor_close(cur);
+    esl__eiter_close(&it);
     mdb_txn_abort(txn);
     return rc;
 }

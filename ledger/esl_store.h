@@ -8,7 +8,8 @@
  *   meta    "format", "stripes", "stripe", "hash", "nextsid" -> values
  *   shards  'L' name | 'M' origin -> shard record (see shard_t)
  *   sids    sid u32 -> shards key
- *   entries sid u32, index u64 -> encoded entry
+ *   entries sid u32, index u64 -> chunk of encoded entries from that
+ *           index on (see esl_chunk.c)
  *   lruns   run id u64 -> sorted run of (SipHash(lkey, leaf hash) u64,
  *           sid u32, index u64) records (the leaf-hash index, see
  *           esl_lidx.c)
@@ -104,12 +105,33 @@ int  esl__block_get(MDB_txn *txn, esl__shard *sh, uint64_t height,
     MDB_val *v);
 int  esl__block_put(MDB_txn *txn, esl__shard *sh, uint64_t height,
     const esl_buf *note);
-int  esl__entry_put(MDB_txn *txn, esl__shard *sh, uint64_t index,
-    const unsigned char *bytes, size_t len);
 size_t esl__tile_len(unsigned w);
 unsigned esl__tile_width(size_t len);
 size_t esl__tile_row_off(unsigned w, unsigned r);
 int  esl__tile_row_stored(unsigned r);
+
+/* Entries in chunks (esl_chunk.c). */
+#define ESL_CHUNK_MAX    1024           /* entries per chunk */
+#define ESL_CHUNK_BYTES  (65536 - 16)   /* a chunk's value, header
+                                           included, unless it is a single
+                                           entry: 16 pages of 4 KiB */
+typedef struct {
+    MDB_cursor  *cur;
+    uint32_t     sid;
+    uint64_t     first;     /* index of the chunk's first entry */
+    MDB_val      chunk;
+    uint32_t     count, pos;
+    int          done;
+} esl__eiter;
+
+int  esl__chunks_put(MDB_txn *txn, esl__shard *sh, uint64_t first,
+    const unsigned char *const *bytes, const size_t *len, size_t n);
+int  esl__entry_at(MDB_txn *txn, esl__stripe *st, uint32_t sid,
+    uint64_t idx, MDB_val *e);
+int  esl__eiter_open(MDB_txn *txn, esl__stripe *st, uint32_t sid,
+    uint64_t start, esl__eiter *it);
+int  esl__eiter_next(esl__eiter *it, uint64_t *idx, MDB_val *e);
+void esl__eiter_close(esl__eiter *it);
 
 /* Leaf-hash index runs (esl_lidx.c). */
 #define ESL_LREC  (8 + 4 + 8)
