@@ -55,19 +55,10 @@ esl_entry_encoded_len(const esl_entry *e)
 }
 
 
-int
-esl_entry_encode(const esl_entry *e, unsigned char *out, size_t cap,
-    size_t *len)
+/* Write the encoding of an entry that esl_entry_encoded_len accepted. */
+void
+esl__entry_write(const esl_entry *e, unsigned char *p)
 {
-    size_t          need = esl_entry_encoded_len(e);
-    unsigned char  *p = out;
-
-    if (need == 0 || out == NULL) {
-        return ESL_EINVAL;
-    }
-    if (cap < need) {
-        return ESL_ETOOBIG;
-    }
     *p++ = ESL_ENTRY_VERSION;
     esl__put16(p, e->kind);
     p += 2;
@@ -83,6 +74,22 @@ esl_entry_encode(const esl_entry *e, unsigned char *out, size_t cap,
     if (e->payload_len) {
         memcpy(p, e->payload, e->payload_len);
     }
+}
+
+
+int
+esl_entry_encode(const esl_entry *e, unsigned char *out, size_t cap,
+    size_t *len)
+{
+    size_t  need = esl_entry_encoded_len(e);
+
+    if (need == 0 || out == NULL) {
+        return ESL_EINVAL;
+    }
+    if (cap < need) {
+        return ESL_ETOOBIG;
+    }
+    esl__entry_write(e, out);
     if (len != NULL) {
         *len = need;
     }

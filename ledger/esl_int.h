@@ -141,4 +141,7 @@ size_t esl__checkpoint_body(const esl_checkpoint *cp, char *out, size_t cap);
 
 uint64_t esl__now_ms(void);
 
+/* The encoding of an entry esl_entry_encoded_len accepted (its length). */
+void esl__entry_write(const esl_entry *e, unsigned char *out);
+
 #endif /* ESL_INT_H */

@@ -1063,7 +1063,7 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
         goto fail;
     }
     for (i = 0; i < n; i++) {
-        esl_entry_encode(&entries[i], enc.buf + enc.off[i], enc.len[i], NULL);
+        esl__entry_write(&entries[i], enc.buf + enc.off[i]);   /* checked */
         nbytes[i] = enc.buf + enc.off[i];
         ids[i] = entries[i].entry_id;
         idl[i] = entries[i].entry_id_len;
