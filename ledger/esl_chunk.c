@@ -170,8 +170,8 @@ esl__entry_at(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t idx,
  * caller that needs contiguity compares the index with the one it
  * expects.  Pointers stay valid while the txn lives.
  */
-int
-esl__eiter_open(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t start,
+static int
+eiter_seek(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t start,
     esl__eiter *it)
 {
     unsigned char  kb[12];
@@ -229,6 +229,20 @@ have:
     it->pos = start > f && start - f < it->count ? (uint32_t) (start - f)
               : start > f ? it->count : 0;
     return ESL_OK;
+}
+
+
+/* On failure nothing is left open. */
+int
+esl__eiter_open(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t start,
+    esl__eiter *it)
+{
+    int  rc = eiter_seek(txn, st, sid, start, it);
+
+    if (rc != ESL_OK) {
+        esl__eiter_close(it);
+    }
+    return rc;
 }
 
 
