@@ -1,6 +1,7 @@
 /*
  * esl_lidx.c: the leaf-hash index as sorted runs (format esl-2, merge
- * policy of esl-3), and the run code both indexes share.
+ * policy of esl-3, records of esl-4), and the run code both indexes
+ * share.
  *
  * The index maps a leaf (transaction) hash to the shard and index of the
  * entry.  Format esl-1 kept it as a B-tree keyed by the hash: random
@@ -9,30 +10,35 @@
  * 4 KiB page per entry at larger sizes).
  *
  * Here each append adds one run: a single LMDB value holding the batch's
- * records (hash[32] || sid u32 || index u64, 44 bytes) sorted by hash.
- * The stripe-wide `lruns` DB maps a run id (u64, big-endian, growing with
- * age) to a run.  Runs merge tiered (esl__runs_add): when the newest
- * F-1 = 3 stored runs are of the new run's size class (log_4 of the
- * record count) or smaller, the four are merged in memory (older records
- * first among equal hashes) and replace them, so a stripe has about
- * 3 log_4 n runs and every record is rewritten about log_4 n times (a
- * binary counter, used before, rewrites log_2 n times), each time as
- * part of one sequential value.  Runs stop merging at RUN_CAP records
- * (44 MiB) to bound the work of a single commit.  The same run code
- * serves the idempotency index (esl_idem.c).
+ * records sorted.  Since esl-4 a record is h u64 || sid u32 || index u64
+ * (20 bytes; the whole 32-byte hash made 44), h = SipHash-2-4 of the leaf
+ * hash under the stripe's key lkey.  h is only a filter: a candidate
+ * counts only if row 0 of its shard's level-0 tile holds exactly the leaf
+ * hash at its index, so a colliding or tampered record costs one tile
+ * read and never names a wrong place.
  *
- * A lookup binary-searches every run of every stripe, oldest first, so
- * the first writer of a hash still wins (the same bytes can be logged in
- * two shards; either location proves the same transaction hash).
+ * The stripe-wide `lruns` DB maps a run id (u64, big-endian, growing with
+ * age) to a run.  Runs merge tiered (esl__runs_add): when the newest F-1
+ * stored runs are of the new run's size class (log_F of the record
+ * count) or smaller, the F are merged (older records first among equal
+ * keys) and replace them, so a stripe has about (F-1) log_F n runs and
+ * every record is rewritten about log_F n times, each time as part of one
+ * sequential value.  F is 8 here, 4 for the idempotency index, which is
+ * searched on every append.  Runs stop merging at RUN_CAP records to
+ * bound the work of a single commit.  The same run code serves the
+ * idempotency index (esl_idem.c).
+ *
+ * A lookup bisects every run of every stripe, oldest first, so the first
+ * writer of a hash still wins (the same bytes can be logged in two
+ * shards; either location proves the same transaction hash).
  *
  * esl_verify checks a shard against the index as a multiset: the keyed
  * sum (SipHash-2-4 with a random key per check) of the shard's records
- * in every run must equal the sum over its entries of (leaf, sid, i), and
- * the counts must match; every run must be a whole number of records,
- * sorted by hash.
+ * in every run must equal the sum over its entries of (h(leaf), sid, i),
+ * and the counts must match; every run must be a whole number of
+ * records, sorted by h.
  */
 
-#include <errno.h>
 #include <stdlib.h>
 #include <openssl/rand.h>
 
