@@ -41,6 +41,10 @@
 #include <openssl/ssl.h>
 
 
+static FILE    *trace;
+static double   trace_t0;
+
+
 typedef struct {
     const char  *data;
     size_t       len;
@@ -354,6 +358,11 @@ conn_run(conn_t *c)
         lat[nlat++] = t - c->start;
         done_reqs++;
 
+        if (trace != NULL) {
+            fprintf(trace, "%.4f %.2f %d\n", c->start - trace_t0,
+                    (t - c->start) * 1000, status);
+        }
+
         if (status >= 200 && status < 300) {
             ok2xx++;
 
@@ -465,6 +474,16 @@ main(int argc, char **argv)
 
     t0 = now();
 
+    /* LOADGEN_TRACE=FILE: "start latency-ms status" per request */
+    if (getenv("LOADGEN_TRACE") != NULL) {
+        trace = fopen(getenv("LOADGEN_TRACE"), "w");
+        if (trace == NULL) {
+            die("LOADGEN_TRACE");
+        }
+
+        trace_t0 = t0;
+    }
+
     for (k = 0; k < nreqs; k++) {
         reqs[k].due = rate > 0 ? t0 + (double) k / rate : t0;
     }
@@ -515,6 +534,10 @@ main(int argc, char **argv)
            "p50 %.2f p90 %.2f p99 %.2f max %.2f\n",
            nreqs, ok2xx, other, failed, t, nreqs / t, PCT(0.5), PCT(0.9),
            PCT(0.99), nlat ? lat[nlat - 1] * 1000 : 0);
+
+    if (trace != NULL && fclose(trace) != 0) {
+        die("LOADGEN_TRACE");
+    }
 
     return failed ? 1 : 0;
 }

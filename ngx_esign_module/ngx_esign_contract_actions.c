@@ -135,6 +135,107 @@ done:
 }
 
 
+/*
+ * SHA-256 over the stored bytes the commitments come from: the account
+ * record and the sealed field keys (each length-prefixed).  0 or -1.
+ */
+static int
+ngx_esign_ct_person_fp(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op,
+    uint8_t fp[32])
+{
+    int           i, n, ok;
+    char          key[160];
+    uint8_t       len[8];
+    size_t        j;
+    MDB_val       k[2], v;
+    unsigned int  mdlen;
+    EVP_MD_CTX   *md;
+
+    static const int  dbs[2] = { ESIGN_DB_ACCOUNTS, ESIGN_DB_META };
+
+    n = snprintf(key, sizeof(key), "%s/%s", op->inst_id, op->account_id);
+    if (n <= 0 || (size_t) n >= sizeof(key)) {
+        return -1;
+    }
+
+    k[0].mv_data = key;
+    k[0].mv_size = n;
+    k[1].mv_data = "fieldkeys";
+    k[1].mv_size = sizeof("fieldkeys") - 1;
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        return -1;
+    }
+
+    ok = 1;
+
+    for (i = 0; ok && i < 2; i++) {
+        if (mdb_get(txn, dbis[dbs[i]], &k[i], &v) != 0) {
+            v.mv_data = NULL;
+            v.mv_size = 0;
+        }
+
+        for (j = 0; j < 8; j++) {
+            len[j] = (uint8_t) ((uint64_t) v.mv_size >> (56 - 8 * j));
+        }
+
+        ok = EVP_DigestUpdate(md, len, sizeof(len)) == 1
+             && EVP_DigestUpdate(md, v.mv_data, v.mv_size) == 1;
+    }
+
+    mdlen = 32;
+    ok = ok && EVP_DigestFinal_ex(md, fp, &mdlen) == 1 && mdlen == 32;
+
+    EVP_MD_CTX_free(md);
+
+    return ok ? 0 : -1;
+}
+
+
+/* Thread, before the write transaction: the commitments ahead. */
+static void
+ngx_esign_ct_person_ahead(ngx_esign_ct_op_t *op)
+{
+    MDB_txn  *txn;
+
+    op->pre_pe_ok = 0;
+
+    if (mdb_txn_begin(op->env, NULL, MDB_RDONLY, &txn) != 0) {
+        return;
+    }
+
+    ngx_memzero(&op->pre_pe, sizeof(op->pre_pe));
+
+    if (ngx_esign_ct_person_fp(txn, op->dbis, op, op->pre_pe_fp) == 0) {
+        ngx_esign_ct_person(txn, op->dbis, op, &op->pre_pe);
+        op->pre_pe_ok = 1;
+    }
+
+    mdb_txn_abort(txn);
+}
+
+
+/* In the transaction: the commitments ahead if still exact, else now. */
+static void
+ngx_esign_ct_person_now(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op,
+    ngx_esign_ct_person_t *pe)
+{
+    uint8_t  fp[32];
+
+    if (op->pre_pe_ok && ngx_esign_ct_person_fp(txn, dbis, op, fp) == 0
+        && ngx_memcmp(fp, op->pre_pe_fp, 32) == 0)
+    {
+        *pe = op->pre_pe;
+        return;
+    }
+
+    ngx_memzero(pe, sizeof(*pe));
+    ngx_esign_ct_person(txn, dbis, op, pe);
+}
+
+
 int
 ngx_esign_ct_hex32(json_t *s, uint8_t out[32])
 {
@@ -433,8 +534,7 @@ ngx_esign_ct_initiate_txn(MDB_txn *txn, MDB_dbi *dbis,
         goto done;
     }
 
-    ngx_memzero(&pe, sizeof(pe));
-    ngx_esign_ct_person(txn, dbis, op, &pe);
+    ngx_esign_ct_person_now(txn, dbis, op, &pe);
 
     ngx_memzero(&ev, sizeof(ev));
     ev.stage = "initiate";
@@ -683,8 +783,7 @@ ngx_esign_ct_action_txn(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op)
                             json_string(op->inst_id));
     }
 
-    ngx_memzero(&pe, sizeof(pe));
-    ngx_esign_ct_person(txn, dbis, op, &pe);
+    ngx_esign_ct_person_now(txn, dbis, op, &pe);
 
     party = esign_contract_party(c, op->inst_id);
 
@@ -952,6 +1051,10 @@ ngx_esign_ct_run(void *data, ngx_log_t *log)
         }
 
         ngx_esign_ct_preverify(op);
+    }
+
+    if (op->action != NGX_ESIGN_CT_ROUTE) {
+        ngx_esign_ct_person_ahead(op);
     }
 
     /* the entries durable in the state, then in the ledger */

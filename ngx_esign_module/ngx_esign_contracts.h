@@ -43,6 +43,17 @@
 #define NGX_ESIGN_SWEEP_MAX      64
 
 
+/* The acting person and verification, as the evidence records them. */
+typedef struct {
+    uint8_t                    name_commit[ESC_BLIND_LEN];
+    uint8_t                    id_commit[ESC_BLIND_LEN];
+    char                       id_type[32];
+    unsigned                   has_name:1;
+    unsigned                   has_id:1;
+    json_t                    *verification;    /* token record */
+} ngx_esign_ct_person_t;
+
+
 typedef struct {
     /* in: copied on the event loop before any thread runs */
     int                        action;
@@ -86,6 +97,16 @@ typedef struct {
     esign_archive_pre_t        pre[ESC_CONTRACT_MAX_PARTICIPANTS];
     size_t                     npre;
 
+    /*
+     * the acting person's commitments, computed in the thread ahead of
+     * the write transaction, with a fingerprint of the stored bytes they
+     * come from; the transaction uses them only if those bytes are
+     * unchanged, and computes them itself otherwise
+     */
+    ngx_esign_ct_person_t      pre_pe;
+    uint8_t                    pre_pe_fp[32];
+    unsigned                   pre_pe_ok:1;
+
     /* document read */
     uint8_t                   *doc;
     size_t                     doc_len;
@@ -103,15 +124,6 @@ typedef struct {
 } ngx_esign_ct_op_t;
 
 
-/* The acting person and verification, as the evidence records them. */
-typedef struct {
-    uint8_t                    name_commit[ESC_BLIND_LEN];
-    uint8_t                    id_commit[ESC_BLIND_LEN];
-    char                       id_type[32];
-    unsigned                   has_name:1;
-    unsigned                   has_id:1;
-    json_t                    *verification;    /* token record */
-} ngx_esign_ct_person_t;
 
 
 ngx_esign_ct_op_t *ngx_esign_ct_op(ngx_http_request_t *r,

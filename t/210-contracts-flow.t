@@ -181,6 +181,15 @@ ok($rec->{verified_at}, 'R-AUTH-2 verification time');
 is($rec->{signing_order}, 1, 'R-EVID-1 signing order');
 like($rec->{id_number_commitment} // '', qr/^[0-9a-f]{64}$/,
      'R-EVID-1 ID number only as a keyed commitment');
+my ($cc) = grep { $_->{stage} eq 'confirm'
+                  && $_->{institution_id} eq $C->{id} } @ev;
+ok($cc->{record}{id_number_commitment}
+   && $cc->{record}{id_number_commitment} ne $rec->{id_number_commitment},
+   'R-EVID-1 another person, another commitment');
+like($cc->{record}{name_commitment} // '', qr/^[0-9a-f]{64}$/,
+     'R-EVID-1 the name as a keyed commitment too');
+isnt($cc->{record}{name_commitment}, $rec->{name_commitment},
+     '... another person\'s name, another commitment');
 is($rec->{document_sm3}, $doc->{sm3}, 'R-EVID-1 document hash');
 is($rec->{title}, 'Loan 7', 'R-EVID-1 contract name');
 
