@@ -8,9 +8,10 @@
  * leaf-hash index did before it became runs.
  *
  * Now it is built like the leaf-hash index (esl_lidx.c, same run code):
- * each append adds one run of 20-byte records
+ * each append adds one run of 16-byte records (esl-4; 20 in esl-3)
  *
- *     h u64 || sid u32 || index u64,   h = SipHash-2-4(stripe key, entry_id)
+ *     h 48 bits || sid u32 || index 48 bits,
+ *     h = the top 48 bits of SipHash-2-4(stripe key, entry_id)
  *
  * sorted, in the stripe-wide `iruns` DB, merged tiered (esl_lidx.c).
  * The stripe key is 16 random bytes drawn when the stripe is created
@@ -43,7 +44,7 @@ uint64_t  esl__idem_mask = ~0ULL;
 uint64_t
 esl__idem_hash(const esl__stripe *st, const unsigned char *id, size_t len)
 {
-    return esl__siphash(st->idkey, id, len) & esl__idem_mask;
+    return (esl__siphash(st->idkey, id, len) >> 16) & esl__idem_mask;
 }
 
 
@@ -51,9 +52,7 @@ void
 esl__idem_rec(unsigned char rec[ESL_IREC], uint64_t h, uint32_t sid,
     uint64_t idx)
 {
-    esl__put64(rec, h);
-    esl__put32(rec + 8, sid);
-    esl__put64(rec + 12, idx);
+    esl__xrec(rec, h, sid, idx);
 }
 
 
@@ -104,10 +103,10 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
 
     /* ids repeated inside the batch: each refers to its first position */
     for (a = 1; a < n; a++) {
-        hv = esl__get64(q + a * IREC);
-        pos = (size_t) esl__get64(q + a * IREC + 12);
-        for (j = a; j > 0 && esl__get64(q + (j - 1) * IREC) == hv; j--) {
-            pb = (size_t) esl__get64(q + (j - 1) * IREC + 12);
+        hv = esl__xrec_h(q + a * IREC);
+        pos = (size_t) esl__xrec_idx(q + a * IREC);
+        for (j = a; j > 0 && esl__xrec_h(q + (j - 1) * IREC) == hv; j--) {
+            pb = (size_t) esl__xrec_idx(q + (j - 1) * IREC);
             if (idlen[pb] == idlen[pos]
                 && memcmp(ids[pb], ids[pos], idlen[pos]) == 0)
             {
@@ -133,39 +132,39 @@ esl__idem_find(MDB_txn *txn, esl__stripe *st, uint32_t sid, size_t n,
         lo = 0;
         linear = m <= 32 * n;
         for (a = 0; a < n && lo < m; a++) {
-            hv = esl__get64(q + a * IREC);
-            pos = (size_t) esl__get64(q + a * IREC + 12);
+            hv = esl__xrec_h(q + a * IREC);
+            pos = (size_t) esl__xrec_idx(q + a * IREC);
             /* lo never moves past records equal to an earlier key, so
              * keys with the same h all see them */
             /* the first record with h >= hv: a run up to 32 records per
              * key is walked (sequential, prefetched), a longer one
              * searched by galloping from lo, then bisecting */
             if (linear) {
-                while (lo < m && esl__get64(p + lo * IREC) < hv) {
+                while (lo < m && esl__xrec_h(p + lo * IREC) < hv) {
                     lo++;
                 }
             }
             for (step = 1; !linear && lo + step < m
-                 && esl__get64(p + (lo + step) * IREC) < hv; step *= 2)
+                 && esl__xrec_h(p + (lo + step) * IREC) < hv; step *= 2)
             {
                 lo += step;
             }
             hi = lo + step < m ? lo + step : m;
             while (lo < hi) {
                 mid = lo + (hi - lo) / 2;
-                if (esl__get64(p + mid * IREC) < hv) {
+                if (esl__xrec_h(p + mid * IREC) < hv) {
                     lo = mid + 1;
                 } else {
                     hi = mid;
                 }
             }
-            for (r = p + lo * IREC; r < p + m * IREC && esl__get64(r) == hv;
+            for (r = p + lo * IREC; r < p + m * IREC && esl__xrec_h(r) == hv;
                  r += IREC)
             {
-                if (found[pos] != ESL_NOIDX || esl__get32(r + 8) != sid) {
+                if (found[pos] != ESL_NOIDX || esl__xrec_sid(r) != sid) {
                     continue;
                 }
-                idx = esl__get64(r + 12);
+                idx = esl__xrec_idx(r);
                 rc = esl__entry_at(txn, st, sid, idx, &ed);
                 if (rc != ESL_OK) {
                     /* the index names an entry that is not there */
@@ -212,14 +211,13 @@ esl__idem_add(MDB_txn *txn, esl__stripe *st, size_t n,
         return ESL_ENOMEM;
     }
     for (i = 0; i < n; i++, q += IREC) {
-        idx = newidx[esl__get64(q + 12)];
+        idx = newidx[esl__xrec_idx(q)];
         if (idx != ESL_NOIDX) {
-            memcpy(run + m * IREC, q, 12);      /* h || sid */
-            esl__put64(run + m * IREC + 12, idx);
+            esl__xrec(run + m * IREC, esl__xrec_h(q), esl__xrec_sid(q), idx);
             m++;
         }
     }
-    rc = esl__runs_add(txn, st->iruns, IREC, 8, IDEM_FANOUT, run, m);
+    rc = esl__runs_add(txn, st->iruns, IREC, ESL_XKEY, IDEM_FANOUT, run, m);
     free(run);
     return rc;
 }
@@ -229,6 +227,7 @@ int
 esl__idem_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
     const uint64_t key[2], esl__fp *fp, uint64_t *badrun)
 {
-    return esl__runs_fp(txn, st->iruns, IREC, 8, 8, sid, key, fp, badrun);
+    return esl__runs_fp(txn, st->iruns, IREC, ESL_XKEY, ESL_XKEY, sid, key, fp,
+                        badrun);
 }
 

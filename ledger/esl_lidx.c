@@ -10,9 +10,10 @@
  * 4 KiB page per entry at larger sizes).
  *
  * Here each append adds one run: a single LMDB value holding the batch's
- * records sorted.  Since esl-4 a record is h u64 || sid u32 || index u64
- * (20 bytes; the whole 32-byte hash made 44), h = SipHash-2-4 of the leaf
- * hash under the stripe's key lkey.  h is only a filter: a candidate
+ * records sorted.  Since esl-4 a record is h 48 bits || sid u32 || index
+ * 48 bits (16 bytes, esl__xrec; the whole 32-byte hash made 44), h the
+ * top 48 bits of SipHash-2-4 of the leaf hash under the stripe's key
+ * lkey.  h is only a filter: a candidate
  * counts only if row 0 of its shard's level-0 tile holds exactly the leaf
  * hash at its index, so a colliding or tampered record costs one tile
  * read and never names a wrong place.
@@ -63,13 +64,13 @@ pfx(const unsigned char *p)
 }
 
 
-/* The key (first `key` >= 8 bytes) of record a sorts before b's. */
+/* The key (the first `key` <= 8 bytes) of record a sorts before b's. */
 static inline int
 key_lt(const unsigned char *a, const unsigned char *b, size_t key)
 {
-    uint64_t  x = pfx(a), y = pfx(b);
+    unsigned  sh = 64 - 8 * (unsigned) key;
 
-    return x != y ? x < y : memcmp(a + 8, b + 8, key - 8) < 0;
+    return pfx(a) >> sh < pfx(b) >> sh;
 }
 
 
@@ -174,22 +175,19 @@ merge_k(const unsigned char **src, const size_t *cnt, unsigned k,
 {
     const unsigned char  *p[RUNS_MAX + 1], *e[RUNS_MAX + 1];
     uint64_t              hk[RUNS_MAX + 1];
-    unsigned              i, m = 0, best;
+    unsigned              i, m = 0, best, sh = 64 - 8 * (unsigned) key;
 
     for (i = 0; i < k; i++) {
         if (cnt[i] > 0) {
             p[m] = src[i];
             e[m] = src[i] + cnt[i] * rec;
-            hk[m++] = pfx(src[i]);
+            hk[m++] = pfx(src[i]) >> sh;
         }
     }
     while (m > 1) {
         best = 0;
         for (i = 1; i < m; i++) {
-            if (hk[i] < hk[best]
-                || (key > 8 && hk[i] == hk[best]
-                    && memcmp(p[i] + 8, p[best] + 8, key - 8) < 0))
-            {
+            if (hk[i] < hk[best]) {
                 best = i;       /* strict: ties keep the older run */
             }
         }
@@ -197,7 +195,7 @@ merge_k(const unsigned char **src, const size_t *cnt, unsigned k,
         out += rec;
         p[best] += rec;
         if (p[best] < e[best]) {
-            hk[best] = pfx(p[best]);
+            hk[best] = pfx(p[best]) >> sh;
             continue;
         }
         for (i = best; i + 1 < m; i++) {    /* keep the age order */
@@ -217,8 +215,8 @@ static void
 merge(const unsigned char **src, const size_t *cnt, unsigned k,
     unsigned char *out, size_t rec, size_t key)
 {
-    if (rec == ESL_IREC && key == 8) {
-        merge_k(src, cnt, k, out, ESL_IREC, 8);
+    if (rec == ESL_XREC && key == ESL_XKEY) {
+        merge_k(src, cnt, k, out, ESL_XREC, ESL_XKEY);
     } else {
         merge_k(src, cnt, k, out, rec, key);
     }
@@ -268,7 +266,7 @@ esl__runs_add(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key,
     if (n == 0) {
         return ESL_OK;
     }
-    if (fan < 2 || fan > 16) {
+    if (fan < 2 || fan > 16 || key == 0 || key > 8 || rec < 8) {
         return ESL_EINVAL;
     }
     if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
@@ -374,7 +372,7 @@ uint64_t  esl__lidx_mask = ~0ULL;
 uint64_t
 esl__lidx_hash(const esl__stripe *st, const unsigned char h[ESL_H])
 {
-    return esl__siphash(st->lkey, h, ESL_H) & esl__lidx_mask;
+    return (esl__siphash(st->lkey, h, ESL_H) >> 16) & esl__lidx_mask;
 }
 
 
@@ -382,9 +380,7 @@ void
 esl__lidx_rec(unsigned char rec[ESL_LREC], uint64_t h, uint32_t sid,
     uint64_t idx)
 {
-    esl__put64(rec, h);
-    esl__put32(rec + 8, sid);
-    esl__put64(rec + 12, idx);
+    esl__xrec(rec, h, sid, idx);
 }
 
 
@@ -409,7 +405,8 @@ esl__lidx_add(MDB_txn *txn, esl__stripe *st, uint32_t sid, uint64_t first,
     }
     rc = esl__runs_sort(run, n, REC);
     if (rc == ESL_OK) {
-        rc = esl__runs_add(txn, st->lruns, REC, 8, LIDX_FANOUT, run, n);
+        rc = esl__runs_add(txn, st->lruns, REC, ESL_XKEY, LIDX_FANOUT, run,
+                           n);
     }
     free(run);
     return rc;
@@ -455,15 +452,15 @@ esl__lidx_find(MDB_txn *txn, esl__stripe *st, const unsigned char h[ESL_H],
         hi = m;
         while (lo < hi) {               /* first record with h >= hv */
             mid = lo + (hi - lo) / 2;
-            if (esl__get64(p + mid * REC) < hv) {
+            if (esl__xrec_h(p + mid * REC) < hv) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        for (; lo < m && esl__get64(p + lo * REC) == hv; lo++) {
-            t.sid = esl__get32(p + lo * REC + 8);
-            rc = esl__tile_node(&t, 0, esl__get64(p + lo * REC + 12), leaf);
+        for (; lo < m && esl__xrec_h(p + lo * REC) == hv; lo++) {
+            t.sid = esl__xrec_sid(p + lo * REC);
+            rc = esl__tile_node(&t, 0, esl__xrec_idx(p + lo * REC), leaf);
             if (rc != ESL_OK) {
                 /* the index names a leaf the tree does not have */
                 mdb_cursor_close(cur);
@@ -471,7 +468,7 @@ esl__lidx_find(MDB_txn *txn, esl__stripe *st, const unsigned char h[ESL_H],
             }
             if (memcmp(leaf, h, ESL_H) == 0) {
                 *sid = t.sid;
-                *idx = esl__get64(p + lo * REC + 12);
+                *idx = esl__xrec_idx(p + lo * REC);
                 mdb_cursor_close(cur);
                 return ESL_OK;
             }
@@ -598,5 +595,6 @@ int
 esl__lidx_fp(MDB_txn *txn, esl__stripe *st, uint32_t sid,
     const uint64_t key[2], esl__fp *fp, uint64_t *badrun)
 {
-    return esl__runs_fp(txn, st->lruns, REC, 8, 8, sid, key, fp, badrun);
+    return esl__runs_fp(txn, st->lruns, REC, ESL_XKEY, ESL_XKEY, sid, key, fp,
+                        badrun);
 }

@@ -148,6 +148,10 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     t.sid = sh.sid;
     t.h = &h;
     m = sh.size;
+    if (nentries > ESL_IDX_MAX + 1 - m) {
+        rc = ESL_EFULL;             /* indexes hold 48-bit positions */
+        goto fail;
+    }
 
     if (sh.height > 0) {
         if (esl__block_get(txn, &sh, sh.height, &hv) != ESL_OK

@@ -1098,6 +1098,10 @@ esl_append_batch(esl_ledger *l, const char *shard, const esl_entry *entries,
         rc = ESL_EREADONLY;
         goto fail;
     }
+    if (sh.size > ESL_IDX_MAX + 1 - n) {
+        rc = ESL_EFULL;             /* indexes hold 48-bit positions */
+        goto fail;
+    }
     /* Read the last block inside the write txn: another worker may have
      * appended since any read we did. */
     rc = verify_last_block(&h, txn, &sh, &last, prev);

@@ -133,8 +133,48 @@ int  esl__eiter_open(MDB_txn *txn, esl__stripe *st, uint32_t sid,
 int  esl__eiter_next(esl__eiter *it, uint64_t *idx, MDB_val *e);
 void esl__eiter_close(esl__eiter *it);
 
+/*
+ * Index records, both indexes (esl-4): h 48 bits || sid u32 || index
+ * 48 bits, big-endian, 16 bytes, sorted by the whole record.  h is a
+ * keyed hash (a filter, every candidate is checked exactly); an index
+ * never reaches 2^48 (appends past it are refused with ESL_EFULL).
+ */
+#define ESL_XREC     16
+#define ESL_XKEY     6                      /* bytes of h */
+#define ESL_IDX_MAX  (((uint64_t) 1 << 48) - 1)
+
+static inline void
+esl__xrec(unsigned char rec[ESL_XREC], uint64_t h, uint32_t sid,
+    uint64_t idx)
+{
+    esl__put32(rec, (uint32_t) (h >> 16));
+    esl__put16(rec + 4, (unsigned) h & 0xffff);
+    esl__put32(rec + 6, sid);
+    esl__put16(rec + 10, (unsigned) (idx >> 32) & 0xffff);
+    esl__put32(rec + 12, (uint32_t) idx);
+}
+
+static inline uint64_t
+esl__xrec_h(const unsigned char *rec)
+{
+    return esl__get64(rec) >> 16;
+}
+
+static inline uint32_t
+esl__xrec_sid(const unsigned char *rec)
+{
+    return esl__get32(rec + 6);
+}
+
+static inline uint64_t
+esl__xrec_idx(const unsigned char *rec)
+{
+    return ((uint64_t) rec[10] << 40) | ((uint64_t) rec[11] << 32)
+           | esl__get32(rec + 12);
+}
+
 /* Leaf-hash index runs (esl_lidx.c). */
-#define ESL_LREC  (8 + 4 + 8)
+#define ESL_LREC  ESL_XREC
 
 typedef struct {
     uint64_t  sum;          /* keyed multiset sum */
@@ -152,7 +192,7 @@ uint64_t esl__lidx_hash(const esl__stripe *st, const unsigned char h[ESL_H]);
 void esl__lidx_rec(unsigned char rec[ESL_LREC], uint64_t h, uint32_t sid,
     uint64_t idx);
 /* Generic sorted runs of fixed-size records (esl_lidx.c): sorted by the
- * whole record, merged by the first `key` bytes (>= 8), older first,
+ * whole record, merged by the first `key` bytes (1..8), older first,
  * fan-out `fan` (2..16). */
 int  esl__runs_sort(unsigned char *recs, size_t n, size_t rec);
 int  esl__runs_add(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key,
@@ -162,7 +202,7 @@ int  esl__runs_fp(MDB_txn *txn, MDB_dbi dbi, size_t rec, size_t key_len,
     uint64_t *badrun);
 
 /* Idempotency index runs (esl_idem.c). */
-#define ESL_IREC   (8 + 4 + 8)
+#define ESL_IREC   ESL_XREC
 #define ESL_NOIDX  (~(uint64_t) 0)
 #define ESL_NOPOS  (~(size_t) 0)
 

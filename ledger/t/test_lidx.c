@@ -187,8 +187,8 @@ cmp_rec(const void *a, const void *b)
 static void
 sort_check(void)
 {
-    static const uint64_t  masks[] = { ~0ULL, 0xf, 0, 0xff00ff0000000000ULL,
-                                       0x00000000ffff0000ULL, 0x3 };
+    static const uint64_t  masks[] = { ~0ULL, 0xf, 0, 0xff00ff000000ULL,
+                                       0x0000ffff0000ULL, 0x3 };
     static const size_t    sizes[] = { 0, 1, 2, 3, 100, 5000 };
     unsigned char         *a, *b;
     uint64_t               x = 88172645463325252ULL;
@@ -207,8 +207,8 @@ sort_check(void)
                     a[i * ESL_LREC + j] = (unsigned char) x;
                 }
                 esl__lidx_rec(a + i * ESL_LREC,
-                              esl__get64(a + i * ESL_LREC) & masks[mi],
-                              (uint32_t) (x >> 40) & 3, x % 7);
+                              esl__get64(a + i * ESL_LREC) & masks[mi]
+                              & ESL_IDX_MAX, (uint32_t) (x >> 40) & 3, x % 7);
             }
             memcpy(b, a, sizes[si] * ESL_LREC);
             qsort(b, sizes[si], ESL_LREC, cmp_rec);
@@ -221,6 +221,16 @@ sort_check(void)
     }
     is_int(bad, 0, "run sort = qsort by whole records, for 6 prefix shapes "
            "and 6 sizes");
+    {
+        unsigned char  r[ESL_XREC];
+
+        esl__xrec(r, 0xfedcba987654ULL, 0x89abcdefu, 0xba9876543210ULL);
+        ok(esl__xrec_h(r) == 0xfedcba987654ULL
+           && esl__xrec_sid(r) == 0x89abcdefu
+           && esl__xrec_idx(r) == 0xba9876543210ULL && r[0] == 0xfe
+           && r[15] == 0x10, "index record: 48-bit h, sid, 48-bit index, "
+           "big-endian, 16 bytes");
+    }
     free(a);
     free(b);
 }

@@ -404,6 +404,56 @@ test_old_format(esl_signer *s)
     is_int(set_format(d, 2, "esl-4"), 0, "format: record set back");
     is_int(esl_open(d, &o, &l), ESL_OK, "format: esl-4 opens again");
     esl_close(l);
+
+    /* the indexes hold 48-bit positions: a shard whose record says it
+     * holds 2^48 - 1 entries takes no two more */
+    {
+        char           path[4300];
+        MDB_env       *env;
+        MDB_txn       *txn;
+        MDB_dbi        dbi;
+        MDB_val        k = { 3, "Lt1" }, v, nv;
+        unsigned char  rec[256];
+        unsigned       si;
+        int            rc = -1;
+
+        for (si = 0; si < 2 && rc != 0; si++) {
+            snprintf(path, sizeof(path), "%s/stripe-%02u", d, si);
+            mdb_env_create(&env);
+            mdb_env_set_maxdbs(env, 16);
+            if (mdb_env_open(env, path, 0, 0600) == 0
+                && mdb_txn_begin(env, NULL, 0, &txn) == 0)
+            {
+                if (mdb_dbi_open(txn, "shards", 0, &dbi) == 0
+                    && mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size <= 256)
+                {
+                    memcpy(rec, v.mv_data, v.mv_size);
+                    memset(rec + 8, 0, 8);          /* size u64 */
+                    rec[10] = 0xff;
+                    memset(rec + 11, 0xff, 5);
+                    nv.mv_size = v.mv_size;
+                    nv.mv_data = rec;
+                    rc = mdb_put(txn, dbi, &k, &nv, 0);
+                }
+                rc = rc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), -1);
+            }
+            mdb_env_close(env);
+        }
+        is_int(rc, 0, "format: shard record set to 2^48 - 1 entries");
+        o.flags = ESL_OPEN_NOSELFCHECK;
+        is_int(esl_open(d, &o, &l), ESL_OK, "format: reopened");
+        {
+            esl_entry          e2[2];
+            esl_append_result  r2[2];
+            char               id2[2][65];
+
+            sample_entry(&e2[0], 2, id2[0], pay, sizeof(pay));
+            sample_entry(&e2[1], 3, id2[1], pay, sizeof(pay));
+            is_int(esl_append_batch(l, "t1", e2, 2, s, r2, NULL), ESL_EFULL,
+                   "format: no entry index at or past 2^48");
+        }
+        esl_close(l);
+    }
 }
 
 

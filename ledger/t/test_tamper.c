@@ -261,7 +261,7 @@ main(void)
         is_int(cli_verify(d), 1, "esign-ledger verify exits 1");
         free(d);
 
-        d = flipped_copy("lidx-hash", rec, ESL_LREC, 7);
+        d = flipped_copy("lidx-hash", rec, ESL_LREC, ESL_XKEY - 1);
         ok(d != NULL, "flipped the hash in a leaf-hash index record");
         l = open_l(d, 0);
         ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
@@ -297,7 +297,7 @@ main(void)
             is_int(cli_verify(d), 1, "esign-ledger verify exits 1");
             free(d);
 
-            d = flipped_copy("idem-h", irec, ESL_IREC, 7);
+            d = flipped_copy("idem-h", irec, ESL_IREC, ESL_XKEY - 1);
             ok(d != NULL, "flipped the h of an idempotency record");
             l = open_l(d, 0);
             ok(esl_verify(l, NULL, NULL, NULL, NULL, NULL) > 0,
