@@ -65,7 +65,8 @@ extern "C" {
 #define ESL_ESIG             (-6)   /* a signature does not verify */
 #define ESL_ECRYPTO          (-7)   /* OpenSSL failure (key load etc.) */
 #define ESL_ESTORE           (-8)   /* other LMDB failure */
-#define ESL_EFULL            (-9)   /* LMDB map full: grow map_size */
+#define ESL_EFULL            (-9)   /* LMDB map full: grow map_size; or a
+                                       shard would pass 2^48 entries */
 #define ESL_EREADERS        (-10)   /* LMDB reader slots exhausted */
 #define ESL_EPANIC          (-11)   /* LMDB environment fatal; reopen */
 #define ESL_EIO             (-12)   /* file system error */
