@@ -610,6 +610,131 @@ esc_cms_signed_attrs(const uint8_t *der, size_t len, uint8_t **attrs,
 }
 
 
+/* The DER header of a TLV of "len" content bytes; its size.  p may be NULL. */
+static size_t
+esc_der_hdr(uint8_t *p, uint8_t tag, size_t len)
+{
+    size_t  n, i;
+
+    if (len < 0x80) {
+        if (p != NULL) {
+            p[0] = tag;
+            p[1] = (uint8_t) len;
+        }
+
+        return 2;
+    }
+
+    for (n = 1; n < sizeof(size_t) && (len >> (8 * n)) != 0; n++) {
+        /* void */
+    }
+
+    if (p != NULL) {
+        p[0] = tag;
+        p[1] = (uint8_t) (0x80 | n);
+
+        for (i = 0; i < n; i++) {
+            p[2 + i] = (uint8_t) (len >> (8 * (n - 1 - i)));
+        }
+    }
+
+    return 2 + n;
+}
+
+
+int
+esc_cms_strip_certs(const uint8_t *der, size_t len, const uint8_t *cert_der,
+    size_t cert_len, uint8_t **out, size_t *outlen)
+{
+    size_t          head, tail, sdlen, a0len, cilen, total;
+    uint8_t        *o, *q;
+    esc_der_t       ci, oid, a0, sd, d, certs, c1;
+    const uint8_t  *p, *r, *end, *cut;
+
+    if (der == NULL || out == NULL || outlen == NULL) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    p = der;
+    end = der + len;
+    if (esc_der_next(&p, end, &ci) != 0 || ci.tag != 0x30 || p != end) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    p = ci.val;
+    end = ci.val + ci.len;
+    if (esc_der_next(&p, end, &oid) != 0 || oid.tag != 0x06
+        || esc_der_next(&p, end, &a0) != 0 || a0.tag != 0xa0 || p != end)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    p = a0.val;
+    end = a0.val + a0.len;
+    if (esc_der_next(&p, end, &sd) != 0 || sd.tag != 0x30 || p != end) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    /* version, digestAlgorithms, encapContentInfo, then [0] certificates? */
+    p = sd.val;
+    end = sd.val + sd.len;
+    if (esc_der_next(&p, end, &d) != 0 || d.tag != 0x02
+        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x31
+        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x30)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    cut = p;
+    certs.tlvlen = 0;
+
+    if (p < end && *p == 0xa0) {
+        if (esc_der_next(&p, end, &certs) != 0) {
+            return ESC_CRYPTO_EINVAL;
+        }
+
+        /* exactly the verifier's certificate */
+        r = certs.val;
+        if (esc_der_next(&r, certs.val + certs.len, &c1) != 0
+            || r != certs.val + certs.len || c1.tag != 0x30
+            || cert_der == NULL || c1.tlvlen != cert_len
+            || memcmp(c1.tlv, cert_der, cert_len) != 0)
+        {
+            return ESC_CRYPTO_EAUTH;
+        }
+    }
+
+    head = (size_t) (cut - sd.val);
+    tail = (size_t) (end - p);
+
+    sdlen = head + tail;
+    a0len = esc_der_hdr(NULL, 0x30, sdlen) + sdlen;
+    cilen = oid.tlvlen + esc_der_hdr(NULL, 0xa0, a0len) + a0len;
+    total = esc_der_hdr(NULL, 0x30, cilen) + cilen;
+
+    o = malloc(total);
+    if (o == NULL) {
+        return ESC_CRYPTO_ENOMEM;
+    }
+
+    q = o;
+    q += esc_der_hdr(q, 0x30, cilen);
+    memcpy(q, oid.tlv, oid.tlvlen);
+    q += oid.tlvlen;
+    q += esc_der_hdr(q, 0xa0, a0len);
+    q += esc_der_hdr(q, 0x30, sdlen);
+    memcpy(q, sd.val, head);
+    q += head;
+    memcpy(q, p, tail);
+    q += tail;
+
+    *out = o;
+    *outlen = (size_t) (q - o);
+
+    return ESC_CRYPTO_OK;
+}
+
+
 static time_t
 esc_cms_signing_time(CMS_SignerInfo *si)
 {
@@ -637,9 +762,9 @@ int
 esc_cms_verify_digest(const uint8_t *der, size_t len, const uint8_t *digest,
     size_t dlen, X509 *cert, esc_cms_info_t *info)
 {
-    int                         rc, suite, dnid, snid;
-    size_t                      alen, slen;
-    uint8_t                    *attrs, *sig;
+    int                         rc, suite, dnid, snid, n;
+    size_t                      alen, slen, clen;
+    uint8_t                    *attrs, *sig, *cder, *certder;
     EVP_PKEY                   *pub;
     X509_ALGOR                 *dalg, *salg;
     EVP_MD_CTX                 *mctx;
@@ -668,10 +793,27 @@ esc_cms_verify_digest(const uint8_t *der, size_t len, const uint8_t *digest,
         return rc;
     }
 
+    /* the embedded certificate must be cert: parse the rest only */
+
+    cder = NULL;
+    certder = NULL;
     mctx = NULL;
-    p = der;
-    cms = d2i_CMS_ContentInfo(NULL, &p, (long) len);
-    if (cms == NULL || p != der + len
+    cms = NULL;
+
+    n = i2d_X509(cert, &certder);
+    if (n <= 0) {
+        rc = ESC_CRYPTO_ECRYPTO;
+        goto done;
+    }
+
+    rc = esc_cms_strip_certs(der, len, certder, (size_t) n, &cder, &clen);
+    if (rc != ESC_CRYPTO_OK) {
+        goto done;
+    }
+
+    p = cder;
+    cms = d2i_CMS_ContentInfo(NULL, &p, (long) clen);
+    if (cms == NULL || p != cder + clen
         || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed
         || OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data
         || CMS_get0_content(cms) == NULL || *CMS_get0_content(cms) != NULL)
@@ -751,6 +893,8 @@ done:
 
     EVP_MD_CTX_free(mctx);
     CMS_ContentInfo_free(cms);
+    OPENSSL_free(certder);
+    free(cder);
     free(attrs);
     free(sig);
     ERR_clear_error();

@@ -72,7 +72,8 @@ int esc_cms_pem_to_der(const char *pem, size_t len, uint8_t **der,
  * Verifies a detached SignedData against the document and the expected
  * signer certificate (the certificate chain is checked separately with
  * esc_ca_verify_cert()).  Checks: one SignerInfo, issued by cert's issuer
- * with cert's serial; digest and signature algorithms of cert's suite;
+ * with cert's serial; embedded certificates none or exactly cert (see
+ * esc_cms_strip_certs); digest and signature algorithms of cert's suite;
  * content-type id-data; message-digest equal to the document digest;
  * the signature over the DER signed attributes (with the distinguishing
  * ID for SM2).  ESC_CRYPTO_EAUTH for a wrong document, signer or
@@ -94,5 +95,16 @@ int esc_cms_verify_digest(const uint8_t *der, size_t len,
  */
 int esc_cms_signed_attrs(const uint8_t *der, size_t len, uint8_t **attrs,
     size_t *attrslen, uint8_t **sig, size_t *siglen);
+
+/*
+ * A copy of a DER ContentInfo/SignedData without its certificates field,
+ * which must be absent or hold exactly one certificate whose DER is
+ * cert_der (else ESC_CRYPTO_EAUTH).  esc_cms_verify_digest parses the
+ * copy: the verifier's own certificate is the trust anchor, and decoding
+ * the embedded one again (its public key through OpenSSL's decoders) cost
+ * more than the signature check.  *out is malloc'ed: free() it.
+ */
+int esc_cms_strip_certs(const uint8_t *der, size_t len,
+    const uint8_t *cert_der, size_t cert_len, uint8_t **out, size_t *outlen);
 
 #endif /* ESC_CMS_H */

@@ -163,6 +163,63 @@ suite_tests(esc_suite_t suite, const char *sn)
     ok(esc_cms_sign_digest(cert2, key, digest, 32, 0, &der, &blen)
        == ESC_CRYPTO_EINVAL, "%s: key/cert mismatch refused", sn);
 
+    /* the embedded certificate: stripped for parsing, must be the signer's */
+    {
+        int                 cn, cn2;
+        size_t              sl, al1, al2, sl1, sl2;
+        uint8_t            *st, *cd, *cd2, *a1, *a2, *s1, *s2, *flip;
+        const uint8_t      *dp;
+        CMS_ContentInfo    *cms;
+        STACK_OF(X509)     *certs;
+
+        cd = NULL;
+        cd2 = NULL;
+        cn = i2d_X509(cert, &cd);
+        cn2 = i2d_X509(cert2, &cd2);
+
+        ok(esc_cms_strip_certs(der2, d2len, cd, (size_t) cn, &st, &sl) == 0
+           && sl < d2len && sl + (size_t) cn <= d2len,
+           "%s: strip_certs: shorter by at least the certificate", sn);
+        dp = st;
+        cms = d2i_CMS_ContentInfo(NULL, &dp, (long) sl);
+        certs = cms ? CMS_get1_certs(cms) : NULL;
+        ok(cms != NULL && dp == st + sl && sk_X509_num(certs) <= 0,
+           "%s: ... valid DER, no certificates left", sn);
+        sk_X509_pop_free(certs, X509_free);
+        CMS_ContentInfo_free(cms);
+        ok(esc_cms_signed_attrs(der2, d2len, &a1, &al1, &s1, &sl1) == 0
+           && esc_cms_signed_attrs(st, sl, &a2, &al2, &s2, &sl2) == 0
+           && al1 == al2 && memcmp(a1, a2, al1) == 0 && sl1 == sl2
+           && memcmp(s1, s2, sl1) == 0,
+           "%s: ... same signed attributes and signature", sn);
+        free(a1);
+        free(s1);
+        free(a2);
+        free(s2);
+        is_int(esc_cms_verify_digest(st, sl, digest, 32, cert, NULL),
+               ESC_CRYPTO_OK, "%s: a SignedData without certificates "
+               "verifies with the verifier's certificate", sn);
+        is_int(esc_cms_strip_certs(der2, d2len, cd2, (size_t) cn2, &flip,
+                                   &sl), ESC_CRYPTO_EAUTH,
+               "%s: strip_certs: another certificate embedded: EAUTH", sn);
+
+        /* a flip inside the embedded certificate is now refused */
+        flip = malloc(d2len);
+        memcpy(flip, der2, d2len);
+        dp = memmem(flip, d2len, cd, (size_t) cn);
+        ok(dp != NULL, "%s: the signer's certificate is embedded", sn);
+        if (dp != NULL) {
+            flip[(dp - flip) + cn - 5] ^= 0x01;
+        }
+        is_int(esc_cms_verify_digest(flip, d2len, digest, 32, cert, NULL),
+               ESC_CRYPTO_EAUTH, "%s: a changed embedded certificate "
+               "fails verification", sn);
+        free(flip);
+        free(st);
+        OPENSSL_free(cd);
+        OPENSSL_free(cd2);
+    }
+
     /* PEM */
     ok(esc_cms_der_to_pem(der2, d2len, &pem, &pemlen) == 0
        && strncmp(pem, "-----BEGIN CMS-----", 19) == 0,
