@@ -148,7 +148,7 @@ esl_mirror_import(esl_ledger *l, const esl_verifier *origin_key,
     t.sid = sh.sid;
     t.h = &h;
     m = sh.size;
-    if (nentries > ESL_IDX_MAX + 1 - m) {
+    if (m > ESL_IDX_MAX + 1 || nentries > ESL_IDX_MAX + 1 - m) {
         rc = ESL_EFULL;             /* indexes hold 48-bit positions */
         goto fail;
     }
