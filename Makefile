@@ -75,8 +75,17 @@ define configure
 	@mv $(1)/.sources.new $(1)/.sources
 endef
 
+# nginx's Makefile links the module from its objects only: relink it when
+# one of our static libraries changed since.
+define relink
+	@for a in $(foreach d,$(LIBS),$(wildcard $(d)/$(2)/lib*.a)); do \
+	    if [ $$a -nt $(1)/$(MODULE) ]; then rm -f $(1)/$(MODULE); break; fi; \
+	done
+endef
+
 module: libs admin-assets
 	$(call configure,$(B),$(LIBDIR),$(DEB_CFLAGS),$(DEB_LDFLAGS))
+	$(call relink,$(B),$(LIBDIR))
 	@$(MAKE) --no-print-directory -f $(B)/Makefile -C $(NGX_SRC) modules
 	@printf 'load_module %s/%s;\nevents {}\n' $(B) $(MODULE) > $(B)/smoke.conf
 	@$(NGINX) -g 'error_log /dev/null; pid /dev/null;' -t -q -c $(B)/smoke.conf
@@ -84,6 +93,7 @@ module: libs admin-assets
 
 asan: libs-asan admin-assets
 	$(call configure,$(BA),build-asan,$(ASAN_CFLAGS),$(ASAN_LDFLAGS))
+	$(call relink,$(BA),build-asan)
 	@$(MAKE) --no-print-directory -f $(BA)/Makefile -C $(NGX_SRC) modules
 	@echo "built $(BA)/$(MODULE)"
 

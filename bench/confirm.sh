@@ -105,12 +105,30 @@ sub run {
     return \%m;
 }
 
+# CPU seconds (user + system, every thread) of the nginx workers: the
+# cost per confirm is steadier than the rate on a shared, noisy machine
+sub cpu {
+    my $ticks = 0;
+    for my $pid ($t->worker_pids) {
+        my $st = EsignNginx::read_file("/proc/$pid/stat");
+        $st =~ s/^.*\) //s;
+        my @f = split " ", $st;
+        $ticks += $f[11] + $f[12];
+    }
+    return $ticks / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
+
 my $n = prepare("full", $ncontracts);
+my $cpu0 = cpu();
 my $m = run("full");
+my $cpu = cpu() - $cpu0;
 printf "durable confirms, closed loop: %8.1f confirms/s  p50 %.1f ms  "
      . "p99 %.1f ms  (%d confirms, %d contracts x %d participants, "
      . "%d connections, 2 workers)\n",
        $m->{rate}, $m->{p50}, $m->{p99}, $n, $ncontracts, $nparts, $conc;
+printf "nginx workers CPU per confirm: %.2f ms (user + system, all "
+     . "threads; 2 cores = %.0f confirms/s if nothing else ran)\n",
+       1000 * $cpu / $n, $cpu > 0 ? 2 * $n / $cpu : 0;
 my $half = int($m->{rate} / 2) || 1;
 my $nh = prepare("half", $ncontracts);
 my $h = run("half", "-r", $half);
