@@ -499,24 +499,24 @@ esc_der_next(const uint8_t **p, const uint8_t *end, esc_der_t *d)
 }
 
 
-int
-esc_cms_signed_attrs(const uint8_t *der, size_t len, uint8_t **attrs,
-    size_t *attrslen, uint8_t **sig, size_t *siglen)
+/*
+ * Walks ContentInfo ::= SEQUENCE { id-signedData, [0] EXPLICIT SignedData }
+ * and the first three fields of SignedData ::= SEQUENCE { version,
+ * digestAlgorithms, encapContentInfo, [0] certificates OPT, [1] crls OPT,
+ * signerInfos }: *oid is the contentType TLV, *sd the SignedData, *next
+ * points just after encapContentInfo.
+ */
+static int
+esc_cms_walk_signed(const uint8_t *der, size_t len, esc_der_t *oid,
+    esc_der_t *sd, const uint8_t **next)
 {
-    uint8_t        *a, *s;
-    esc_der_t       d, sd, sis, si, at, sg;
+    esc_der_t       d;
     const uint8_t  *p, *end;
+
     static const uint8_t  oid_signed[] = {
         0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02
     };
 
-    if (der == NULL || attrs == NULL || attrslen == NULL || sig == NULL
-        || siglen == NULL)
-    {
-        return ESC_CRYPTO_EINVAL;
-    }
-
-    /* ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT content } */
     p = der;
     end = der + len;
     if (esc_der_next(&p, end, &d) != 0 || d.tag != 0x30 || p != end) {
@@ -525,30 +525,55 @@ esc_cms_signed_attrs(const uint8_t *der, size_t len, uint8_t **attrs,
 
     p = d.val;
     end = d.val + d.len;
-    if (esc_der_next(&p, end, &d) != 0 || d.tag != 0x06
-        || d.len != sizeof(oid_signed)
-        || memcmp(d.val, oid_signed, sizeof(oid_signed)) != 0
+    if (esc_der_next(&p, end, oid) != 0 || oid->tag != 0x06
+        || oid->len != sizeof(oid_signed)
+        || memcmp(oid->val, oid_signed, sizeof(oid_signed)) != 0
         || esc_der_next(&p, end, &d) != 0 || d.tag != 0xa0 || p != end)
     {
         return ESC_CRYPTO_EINVAL;
     }
 
-    /* SignedData ::= SEQUENCE { version, digestAlgorithms,
-     *     encapContentInfo, [0] certificates OPT, [1] crls OPT,
-     *     signerInfos } */
     p = d.val;
     end = d.val + d.len;
-    if (esc_der_next(&p, end, &sd) != 0 || sd.tag != 0x30 || p != end) {
+    if (esc_der_next(&p, end, sd) != 0 || sd->tag != 0x30 || p != end) {
         return ESC_CRYPTO_EINVAL;
     }
 
-    p = sd.val;
-    end = sd.val + sd.len;
+    p = sd->val;
+    end = sd->val + sd->len;
     if (esc_der_next(&p, end, &d) != 0 || d.tag != 0x02
         || esc_der_next(&p, end, &d) != 0 || d.tag != 0x31
-        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x30
-        || esc_der_next(&p, end, &d) != 0)
+        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x30)
     {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    *next = p;
+
+    return ESC_CRYPTO_OK;
+}
+
+
+int
+esc_cms_signed_attrs(const uint8_t *der, size_t len, uint8_t **attrs,
+    size_t *attrslen, uint8_t **sig, size_t *siglen)
+{
+    uint8_t        *a, *s;
+    esc_der_t       d, oid, sd, sis, si, at, sg;
+    const uint8_t  *p, *end;
+
+    if (der == NULL || attrs == NULL || attrslen == NULL || sig == NULL
+        || siglen == NULL)
+    {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    if (esc_cms_walk_signed(der, len, &oid, &sd, &p) != ESC_CRYPTO_OK) {
+        return ESC_CRYPTO_EINVAL;
+    }
+
+    end = sd.val + sd.len;
+    if (esc_der_next(&p, end, &d) != 0) {
         return ESC_CRYPTO_EINVAL;
     }
 
@@ -648,42 +673,18 @@ esc_cms_strip_certs(const uint8_t *der, size_t len, const uint8_t *cert_der,
 {
     size_t          head, tail, sdlen, a0len, cilen, total;
     uint8_t        *o, *q;
-    esc_der_t       ci, oid, a0, sd, d, certs, c1;
+    esc_der_t       oid, sd, certs, c1;
     const uint8_t  *p, *r, *end, *cut;
 
     if (der == NULL || out == NULL || outlen == NULL) {
         return ESC_CRYPTO_EINVAL;
     }
 
-    p = der;
-    end = der + len;
-    if (esc_der_next(&p, end, &ci) != 0 || ci.tag != 0x30 || p != end) {
+    if (esc_cms_walk_signed(der, len, &oid, &sd, &p) != ESC_CRYPTO_OK) {
         return ESC_CRYPTO_EINVAL;
     }
 
-    p = ci.val;
-    end = ci.val + ci.len;
-    if (esc_der_next(&p, end, &oid) != 0 || oid.tag != 0x06
-        || esc_der_next(&p, end, &a0) != 0 || a0.tag != 0xa0 || p != end)
-    {
-        return ESC_CRYPTO_EINVAL;
-    }
-
-    p = a0.val;
-    end = a0.val + a0.len;
-    if (esc_der_next(&p, end, &sd) != 0 || sd.tag != 0x30 || p != end) {
-        return ESC_CRYPTO_EINVAL;
-    }
-
-    /* version, digestAlgorithms, encapContentInfo, then [0] certificates? */
-    p = sd.val;
     end = sd.val + sd.len;
-    if (esc_der_next(&p, end, &d) != 0 || d.tag != 0x02
-        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x31
-        || esc_der_next(&p, end, &d) != 0 || d.tag != 0x30)
-    {
-        return ESC_CRYPTO_EINVAL;
-    }
 
     cut = p;
     certs.tlvlen = 0;
