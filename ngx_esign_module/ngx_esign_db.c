@@ -278,25 +278,37 @@ esign_db_sig_put(MDB_txn *txn, MDB_dbi *dbis, const char *cid,
 {
     int      rc, n;
     char     key[160];
-    json_t  *row;
+    size_t   cl, tl;
+    MDB_val  k, v;
 
     n = esign_db_sig_key(cid, inst_id, key, sizeof(key));
     if (n < 0 || cms_pem == NULL || cert_pem == NULL) {
         return EINVAL;
     }
 
-    row = json_pack("{s:s, s:s}", "cms_pem", cms_pem,
-                    "certificate_pem", cert_pem);
-    if (row == NULL) {
-        return ENOMEM;
+    cl = strlen(cms_pem);
+    tl = strlen(cert_pem);
+
+    if (cl == 0 || tl == 0) {
+        return EINVAL;
     }
 
-    rc = esign_db_put_json(txn, dbis[ESIGN_DB_SIGNATURES], key, (size_t) n,
-                           row, 0);
+    /* the two PEM texts, each with its NUL: read in place, no parsing */
 
-    json_decref(row);
+    k.mv_data = key;
+    k.mv_size = (size_t) n;
+    v.mv_data = NULL;
+    v.mv_size = cl + 1 + tl + 1;
 
-    return rc;
+    rc = mdb_put(txn, dbis[ESIGN_DB_SIGNATURES], &k, &v, MDB_RESERVE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    memcpy(v.mv_data, cms_pem, cl + 1);
+    memcpy((char *) v.mv_data + cl + 1, cert_pem, tl + 1);
+
+    return 0;
 }
 
 
@@ -306,46 +318,69 @@ esign_db_sig_pems(MDB_txn *txn, MDB_dbi *dbis, const char *cid,
 {
     int          rc, n;
     char         key[160];
-    json_t      *row;
-    const char  *inst_id;
+    size_t       cl;
+    MDB_val      k, v;
+    const char  *inst_id, *p, *nul;
 
     *holder = NULL;
     *cms = NULL;
     *cert = NULL;
 
     if (json_string_value(json_object_get(sig, "cms_pem")) != NULL) {
-        row = json_incref(sig);                 /* an older record */
+        /* an older record: the PEMs inline in the summary */
 
-    } else {
-        inst_id = json_string_value(json_object_get(sig, "institution_id"));
+        *cms = json_string_value(json_object_get(sig, "cms_pem"));
+        *cert = json_string_value(json_object_get(sig, "certificate_pem"));
 
-        if (txn == NULL || cid == NULL || inst_id == NULL) {
-            return MDB_NOTFOUND;
+        if (*cert == NULL) {
+            *cms = NULL;
+            return MDB_CORRUPTED;
         }
 
-        n = esign_db_sig_key(cid, inst_id, key, sizeof(key));
-        if (n < 0) {
-            return MDB_NOTFOUND;
-        }
-
-        rc = esign_db_get_json(txn, dbis[ESIGN_DB_SIGNATURES], key,
-                               (size_t) n, &row);
-        if (rc != 0) {
-            return rc;
-        }
+        *holder = json_incref(sig);
+        return 0;
     }
 
-    *cms = json_string_value(json_object_get(row, "cms_pem"));
-    *cert = json_string_value(json_object_get(row, "certificate_pem"));
+    inst_id = json_string_value(json_object_get(sig, "institution_id"));
 
-    if (*cms == NULL || *cert == NULL) {
-        json_decref(row);
-        *cms = NULL;
-        *cert = NULL;
+    if (txn == NULL || cid == NULL || inst_id == NULL) {
+        return MDB_NOTFOUND;
+    }
+
+    n = esign_db_sig_key(cid, inst_id, key, sizeof(key));
+    if (n < 0) {
+        return MDB_NOTFOUND;
+    }
+
+    k.mv_data = key;
+    k.mv_size = (size_t) n;
+
+    rc = mdb_get(txn, dbis[ESIGN_DB_SIGNATURES], &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* "<cms>\0<cert>\0", both non-empty */
+
+    p = v.mv_data;
+    nul = v.mv_size > 0 ? memchr(p, '\0', v.mv_size) : NULL;
+
+    if (nul == NULL) {
         return MDB_CORRUPTED;
     }
 
-    *holder = row;
+    cl = (size_t) (nul - p);
+
+    if (cl == 0 || cl + 2 >= v.mv_size || p[v.mv_size - 1] != '\0'
+        || memchr(nul + 1, '\0', v.mv_size - cl - 2) != NULL)
+    {
+        return MDB_CORRUPTED;
+    }
+
+    /* in the map: valid until the transaction's next write or its end */
+
+    *cms = p;
+    *cert = nul + 1;
 
     return 0;
 }

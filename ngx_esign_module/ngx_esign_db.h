@@ -41,7 +41,7 @@ typedef enum {
     ESIGN_DB_CONTRACT_DUE,    /* expires ms hex/contract_id -> "" while
                                  a contract with a deadline is signing */
     ESIGN_DB_SIGNATURES,      /* contract_id/inst_id -> the signature's
-                                 PEMs {"cms_pem","certificate_pem"} */
+                                 CMS PEM, NUL, certificate PEM, NUL */
     ESIGN_DB_COUNT
 } esign_db_e;
 
@@ -99,10 +99,12 @@ int esign_db_sig_put(MDB_txn *txn, MDB_dbi *dbis, const char *cid,
     const char *inst_id, const char *cms_pem, const char *cert_pem);
 
 /*
- * The PEMs of a signature summary of contract cid: *cms and *cert point
- * into *holder (a new reference: json_decref it when done).  0,
- * MDB_NOTFOUND, or MDB_CORRUPTED.  txn may be NULL: then only inline
- * PEMs are found.
+ * The PEMs of a signature summary of contract cid.  The record holds
+ * the two PEM texts, each with its NUL; *cms and *cert point into the map
+ * (valid until the transaction's next write or its end) or, for an older
+ * record with inline PEMs, into the summary, which *holder then keeps
+ * (json_decref it when done; NULL otherwise).  0, MDB_NOTFOUND, or
+ * MDB_CORRUPTED.  txn may be NULL: then only inline PEMs are found.
  */
 int esign_db_sig_pems(MDB_txn *txn, MDB_dbi *dbis, const char *cid,
     json_t *sig, json_t **holder, const char **cms, const char **cert);

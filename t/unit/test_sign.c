@@ -576,6 +576,32 @@ main(void)
            == MDB_NOTFOUND && row == NULL && cms == NULL,
            "another contract's record is not this one's");
 
+        /* damaged records: refused, never read past their end */
+        {
+            MDB_val      k, v;
+            size_t       j;
+            const char  *bad[] = { "", "only-one-text", "x\0", "\0y\0",
+                                   "x\0y", "x\0y\0z\0" };
+            size_t       badlen[] = { 0, 13, 2, 3, 3, 6 };
+
+            k.mv_data = "contract/bbbbbbbbbbbbbbbbbbbbbbbbbb";
+            k.mv_size = strlen(k.mv_data);
+
+            for (j = 0; j < sizeof(badlen) / sizeof(badlen[0]); j++) {
+                v.mv_data = (void *) bad[j];
+                v.mv_size = badlen[j];
+                mdb_put(txn, dbis[ESIGN_DB_SIGNATURES], &k, &v, 0);
+                ok(esign_db_sig_pems(txn, dbis, "contract", sg, &row, &cms,
+                                     &cert) == MDB_CORRUPTED
+                   && cms == NULL && cert == NULL,
+                   "damaged signature record %zu: MDB_CORRUPTED", j);
+            }
+
+            is_int(esign_archive_check_txn(txn, dbis, K1, strlen(K1), c,
+                                           1700000002000ULL), 0,
+                   "archive: a damaged signature record fails");
+        }
+
         /* a record with the wrong certificate: the archive fails */
         esign_db_sig_put(txn, dbis, "contract", "bbbbbbbbbbbbbbbbbbbbbbbbbb",
                          json_string_value(json_object_get(sg, "saved_cms")),
