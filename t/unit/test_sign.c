@@ -338,6 +338,48 @@ main(void)
         free(bad);
         X509_free(c1);
 
+        /* more texts than slots: the least recently used go, freed */
+        {
+            int        j, all;
+            char      *pems[70];
+            size_t     pl;
+            X509      *ca, *ic, *got;
+            EVP_PKEY  *cakey, *ik;
+
+            esign_sign_cert_clear();
+            all = esc_ca_create(ESC_SUITE_INTL, "Eviction CA", NULL, 1,
+                                &cakey, &ca) == 0;
+
+            for (j = 0; all && j < 70; j++) {
+                all = esc_ca_issue(cakey, ca, "Inst", "91350100M000100Y55",
+                                   1, &ik, &ic) == 0
+                      && esc_cert_to_pem(ic, &pems[j], &pl) == 0
+                      && esign_sign_cert(pems[j], &got, NULL) == 0;
+                X509_free(got);
+                X509_free(ic);
+                EVP_PKEY_free(ik);
+            }
+
+            esign_sign_cert_stats(&h0, &m0, &ents);
+            ok(all && m0 == 70 && h0 == 0 && ents == 64,
+               "70 certificate texts: 70 misses, 64 kept");
+            ok(esign_sign_cert(pems[69], &got, NULL) == 0, "newest again");
+            X509_free(got);
+            ok(esign_sign_cert(pems[0], &got, NULL) == 0, "oldest again");
+            X509_free(got);
+            esign_sign_cert_stats(&h1, &m1, &ents);
+            ok(h1 == 1 && m1 == 71 && ents == 64,
+               "... the newest was a hit, the evicted oldest a miss");
+
+            for (j = 0; all && j < 70; j++) {
+                free(pems[j]);
+            }
+
+            EVP_PKEY_free(cakey);
+            X509_free(ca);
+            esign_sign_cert_clear();
+        }
+
         /* the cache never turns a wrong verification into a right one */
         ok(esign_sign_digest(a, K1, strlen(K1), ESC_SUITE_NATIONAL, sm3,
                              1000, &s) == ESIGN_SIGN_OK
@@ -384,6 +426,42 @@ main(void)
         json_decref(r1);
         json_decref(r1);
         json_decref(r3);
+
+        /* more records than slots: the least recently used are replaced */
+        {
+            int     j, all;
+            char    key[16];
+            json_t  *r;
+
+            esign_db_shared_clear();
+            all = 1;
+
+            for (j = 0; all && j < 70; j++) {
+                snprintf(key, sizeof(key), "e%02d", j);
+                all = esign_db_put_json(txn, dbis[ESIGN_DB_INSTITUTIONS], key,
+                                        3, insts[j % 3], 0) == 0
+                      && esign_db_get_json_shared(txn,
+                                                  dbis[ESIGN_DB_INSTITUTIONS],
+                                                  key, 3, &r) == 0;
+                json_decref(r);
+            }
+
+            hits = esign_db_shared_stats();
+            ok(all && esign_db_get_json_shared(txn,
+                                              dbis[ESIGN_DB_INSTITUTIONS],
+                                              "e69", 3, &r) == 0
+               && esign_db_shared_stats() == hits + 1
+               && json_equal(r, insts[69 % 3]),
+               "70 records: the newest is still shared");
+            json_decref(r);
+            ok(esign_db_get_json_shared(txn, dbis[ESIGN_DB_INSTITUTIONS],
+                                        "e00", 3, &r) == 0
+               && esign_db_shared_stats() == hits + 1
+               && json_equal(r, insts[0]),
+               "... the oldest was replaced: parsed again, same content");
+            json_decref(r);
+        }
+
         esign_db_shared_clear();
     }
 
