@@ -19,7 +19,7 @@
 
 static ngx_int_t ngx_esign_ct_action(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx, int action);
-static void ngx_esign_ct_sign_run(ngx_esign_ct_op_t *op);
+static void ngx_esign_ct_sign_run(MDB_txn *txn, ngx_esign_ct_op_t *op);
 static void ngx_esign_ct_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_esign_ct_done(ngx_http_request_t *r,
     ngx_esign_ctx_t *ctx);
@@ -28,7 +28,7 @@ static unsigned ngx_esign_ct_commit(esign_field_keys_t *keys, const char *aad,
     json_t *acct, const char *field, uint8_t out[ESC_BLIND_LEN]);
 static size_t ngx_esign_ct_items(void *data, void *items);
 static uint64_t ngx_esign_ct_wall_ms(void);
-static void ngx_esign_ct_preverify(ngx_esign_ct_op_t *op);
+static void ngx_esign_ct_preverify(MDB_txn *txn, ngx_esign_ct_op_t *op);
 static ngx_int_t ngx_esign_ct_copy(char *dst, size_t size, json_t *obj,
     const char *key);
 static int ngx_esign_ct_route_txn(MDB_txn *txn, MDB_dbi *dbis,
@@ -196,15 +196,9 @@ ngx_esign_ct_person_fp(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op,
 
 /* Thread, before the write transaction: the commitments ahead. */
 static void
-ngx_esign_ct_person_ahead(ngx_esign_ct_op_t *op)
+ngx_esign_ct_person_ahead(MDB_txn *txn, ngx_esign_ct_op_t *op)
 {
-    MDB_txn  *txn;
-
     op->pre_pe_ok = 0;
-
-    if (mdb_txn_begin(op->env, NULL, MDB_RDONLY, &txn) != 0) {
-        return;
-    }
 
     ngx_memzero(&op->pre_pe, sizeof(op->pre_pe));
 
@@ -212,8 +206,6 @@ ngx_esign_ct_person_ahead(ngx_esign_ct_op_t *op)
         ngx_esign_ct_person(txn, op->dbis, op, &op->pre_pe);
         op->pre_pe_ok = 1;
     }
-
-    mdb_txn_abort(txn);
 }
 
 
@@ -1036,6 +1028,14 @@ ngx_esign_ct_run(void *data, ngx_log_t *log)
 {
     ngx_esign_ct_op_t  *op = data;
 
+    MDB_txn  *txn;
+
+    /* one read transaction for the work done ahead of the write */
+
+    if (mdb_txn_begin(op->env, NULL, MDB_RDONLY, &txn) != 0) {
+        txn = NULL;
+    }
+
     if (op->sign) {
         /*
          * The signing time (the CMS signing-time attribute, in seconds,
@@ -1043,18 +1043,31 @@ ngx_esign_ct_run(void *data, ngx_log_t *log)
          * archive check compares the two.
          */
         op->now_ms = ngx_esign_ct_wall_ms();
+        op->sign_rc = ESIGN_SIGN_ERROR;
 
-        ngx_esign_ct_sign_run(op);
+        if (txn != NULL) {
+            ngx_esign_ct_sign_run(txn, op);
+        }
 
         if (op->sign_rc != ESIGN_SIGN_OK) {
+            if (txn != NULL) {
+                mdb_txn_abort(txn);
+            }
+
             return;
         }
 
-        ngx_esign_ct_preverify(op);
+        ngx_esign_ct_preverify(txn, op);
     }
 
-    if (op->action != NGX_ESIGN_CT_ROUTE) {
-        ngx_esign_ct_person_ahead(op);
+    op->pre_pe_ok = 0;
+
+    if (txn != NULL) {
+        if (op->action != NGX_ESIGN_CT_ROUTE) {
+            ngx_esign_ct_person_ahead(txn, op);
+        }
+
+        mdb_txn_abort(txn);
     }
 
     /* the entries durable in the state, then in the ledger */
@@ -1075,12 +1088,11 @@ ngx_esign_ct_run(void *data, ngx_log_t *log)
  * for a signature whose bytes are exactly those verified here.
  */
 static void
-ngx_esign_ct_preverify(ngx_esign_ct_op_t *op)
+ngx_esign_ct_preverify(MDB_txn *txn, ngx_esign_ct_op_t *op)
 {
     char         hex[65];
     size_t       i;
     json_t      *p, *sig, *row;
-    MDB_txn     *txn;
     const char  *id, *st, *cms, *cert;
 
     op->npre = 0;
@@ -1101,10 +1113,6 @@ ngx_esign_ct_preverify(ngx_esign_ct_op_t *op)
         }
     }
 
-    if (mdb_txn_begin(op->env, NULL, MDB_RDONLY, &txn) != 0) {
-        return;                         /* the transaction verifies them */
-    }
-
     json_array_foreach(json_object_get(op->snapshot, "signatures"), i, sig) {
         if (op->npre == ESC_CONTRACT_MAX_PARTICIPANTS - 1) {
             break;
@@ -1123,8 +1131,6 @@ ngx_esign_ct_preverify(ngx_esign_ct_op_t *op)
 
         json_decref(row);
     }
-
-    mdb_txn_abort(txn);
 
     esign_evidence_hex(op->sig.digest, 32, hex);
     esign_archive_preverify(op->sig.cms_pem, op->sig.cert_pem, hex,
@@ -1605,38 +1611,27 @@ ngx_esign_api_contract_route(ngx_http_request_t *r, ngx_esign_ctx_t *ctx)
  * the document is not decrypted) with the institution's key.
  */
 static void
-ngx_esign_ct_sign_run(ngx_esign_ct_op_t *op)
+ngx_esign_ct_sign_run(MDB_txn *txn, ngx_esign_ct_op_t *op)
 {
-    json_t      *inst;
-    uint8_t      digest[32];
-    MDB_txn     *txn;
+    json_t   *inst;
+    uint8_t   digest[32];
 
     op->sign_rc = ESIGN_SIGN_ERROR;
-
-    if (mdb_txn_begin(op->env, NULL, MDB_RDONLY, &txn) != 0) {
-        return;
-    }
 
     inst = ngx_esign_ct_inst(txn, op->dbis, op->inst_id);
 
     if (inst == NULL) {
-        goto done;
+        return;
     }
 
     if (esign_doc_digest(txn, op->dbis, (char *) op->kek.data, op->kek.len,
                          op->doc_owner, op->doc_id, op->suite, digest)
-        != 0)
+        == 0)
     {
-        goto done;
+        op->sign_rc = esign_sign_digest(inst, (char *) op->kek.data,
+                                        op->kek.len, op->suite, digest,
+                                        op->now_ms, &op->sig);
     }
-
-    op->sign_rc = esign_sign_digest(inst, (char *) op->kek.data,
-                                    op->kek.len, op->suite, digest,
-                                    op->now_ms, &op->sig);
-
-done:
-
-    mdb_txn_abort(txn);
 
     json_decref(inst);
 }

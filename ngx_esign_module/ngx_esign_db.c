@@ -135,6 +135,7 @@ esign_db_get_json_shared(MDB_txn *txn, MDB_dbi dbi, const void *key,
     size_t klen, json_t **out)
 {
     int                 rc;
+    void               *raw;
     size_t              i;
     MDB_val             k, v;
     json_error_t        err;
@@ -190,23 +191,12 @@ esign_db_get_json_shared(MDB_txn *txn, MDB_dbi dbi, const void *key,
         return MDB_CORRUPTED;
     }
 
-    e = malloc(sizeof(esign_db_shared_t));
-    if (e == NULL) {
+    raw = malloc(v.mv_size ? v.mv_size : 1);
+    if (raw == NULL) {
         return 0;                       /* not kept: still a valid read */
     }
 
-    e->raw = malloc(v.mv_size ? v.mv_size : 1);
-    if (e->raw == NULL) {
-        free(e);
-        return 0;
-    }
-
-    memcpy(e->raw, v.mv_data, v.mv_size);
-    e->rawlen = v.mv_size;
-    e->dbi = dbi;
-    e->klen = klen;
-    memcpy(e->key, key, klen);
-    e->json = json_incref(*out);
+    memcpy(raw, v.mv_data, v.mv_size);
 
     pthread_mutex_lock(&esign_db_shared_mu);
 
@@ -216,12 +206,15 @@ esign_db_get_json_shared(MDB_txn *txn, MDB_dbi dbi, const void *key,
         free(lru->raw);
     }
 
-    e->tick = ++esign_db_shared_tick;
-    *lru = *e;
+    lru->dbi = dbi;
+    lru->klen = klen;
+    memcpy(lru->key, key, klen);
+    lru->raw = raw;
+    lru->rawlen = v.mv_size;
+    lru->json = json_incref(*out);
+    lru->tick = ++esign_db_shared_tick;
 
     pthread_mutex_unlock(&esign_db_shared_mu);
-
-    free(e);
 
     return 0;
 }
