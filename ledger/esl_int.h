@@ -116,8 +116,16 @@ int  esl__buf_set(esl_buf *b, const void *data, size_t len);
 int  esl__keyname_ok(const char *name);
 
 /* Signing internals. */
+/* Test hooks of esl_sm2ec.c: a signature with a given nonce, and k * G
+ * (pub NULL) or k * pub. */
+int esl__sm2_sign_k(const esl_sm2_key *key, const unsigned char e[32],
+    const unsigned char k[32], unsigned char sig[64]);
+int esl__sm2_mul(const unsigned char *pub, const unsigned char k[32],
+    unsigned char out[65]);
+
 struct esl_signer {
     EVP_PKEY       *pkey;
+    esl_sm2_key    *fast;       /* the same key for esl_sm2ec.c */
     EVP_MD         *sm3;
     char            name[ESL_KEYNAME_MAX + 1];
     unsigned char   pub[65];

@@ -251,6 +251,28 @@ int esl_sm2_sig_to_der(const unsigned char sig[64], esl_buf *der);
 int esl_sm2_sig_from_der(const unsigned char *der, size_t len,
     unsigned char sig[64]);
 
+/* The SM2 arithmetic itself (esl_sm2ec.c), for callers that sign or
+ * verify outside the ledger (the module's CMS signatures).  Keys are raw:
+ * d is 32 bytes big-endian in [1, n-2]; public points are 65 bytes
+ * 04 || x || y.  Signing is constant-time in d and the nonce (drawn from
+ * RAND_priv_bytes); verification checks that the point is on the curve
+ * and that r, s are in [1, n-1]. */
+typedef struct esl_sm2_key esl_sm2_key;
+
+int  esl_sm2_key_new(const unsigned char d[32], esl_sm2_key **k);
+void esl_sm2_key_free(esl_sm2_key *k);
+void esl_sm2_key_pub(const esl_sm2_key *k, unsigned char pub[65]);
+int  esl_sm2_pub_check(const unsigned char pub[65]);
+/* e = SM3(Z_A || msg), Z_A = SM3(ENTL || id || a || b || xG || yG || xA
+ * || yA); id must not be empty. */
+int  esl_sm2_digest(const unsigned char pub[65], const void *id,
+    size_t idlen, const void *msg, size_t len, unsigned char e[32]);
+int  esl_sm2_sign_e(const esl_sm2_key *k, const unsigned char e[32],
+    unsigned char sig[64]);
+/* ESL_OK, ESL_ESIG for a wrong signature, ESL_ECRYPTO for a bad point. */
+int  esl_sm2_verify_e(const unsigned char pub[65], const unsigned char e[32],
+    const unsigned char sig[64]);
+
 /* ------------------------------------------------------------------ */
 /* Checkpoint notes (block headers)                                   */
 /* ------------------------------------------------------------------ */
