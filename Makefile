@@ -23,7 +23,7 @@ PKGS := nginx nginx-dev liblmdb-dev lmdb-utils libjansson-dev \
         libhiredis-dev libssl-dev redis-server libio-socket-ssl-perl \
         openssl dpkg-dev gcc make perl clang libclang-rt-14-dev
 
-LIBS   := ngx_esign_module/core ngx_esign_module/crypto ledger
+LIBS   := ledger ngx_esign_module/core ngx_esign_module/crypto
 SOURCES = $(sort $(wildcard ngx_esign_module/ngx_esign_*.[ch]) config)
 
 .PHONY: all deps module asan libs libs-asan tools run test unit unit-tools \
