@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 
 #include "tap.h"
 #include "esc_ca.h"
@@ -280,6 +282,82 @@ suite_tests(esc_suite_t suite, const char *sn)
 }
 
 
+/*
+ * SM2 signing runs on esl_sm2ec.c with the key's private scalar: a key
+ * whose scalar does not give its own public point (a damaged or forged
+ * key file) must be refused, not turned into signatures nobody can
+ * verify.  Built as A's scalar with B's point, which B's certificate
+ * matches.
+ */
+static void
+mismatched_key_test(void)
+{
+    int              rc;
+    size_t           len, dlen;
+    BIGNUM          *d;
+    uint8_t          pub[65], digest[32], *der;
+    X509            *ca, *cert, *cert2;
+    EVP_PKEY        *cakey, *key, *key2, *bad;
+    EVP_PKEY_CTX    *pc;
+    OSSL_PARAM      *params;
+    OSSL_PARAM_BLD  *bld;
+
+    esc_ca_create(ESC_SUITE_NATIONAL, "CA", NULL, 10, &cakey, &ca);
+    esc_ca_issue(cakey, ca, "Inst A", "91350100M000100Y55", 1, &key, &cert);
+    esc_ca_issue(cakey, ca, "Inst B", "91350100M000100Y66", 1, &key2,
+                 &cert2);
+
+    d = NULL;
+    len = 0;
+    EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d);
+    EVP_PKEY_get_octet_string_param(key2, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                    pub, sizeof(pub), &len);
+
+    bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "SM2",
+                                    0);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d);
+    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, len);
+    params = OSSL_PARAM_BLD_to_param(bld);
+
+    bad = NULL;
+    pc = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL);
+    ok(pc != NULL && EVP_PKEY_fromdata_init(pc) == 1
+       && EVP_PKEY_fromdata(pc, &bad, EVP_PKEY_KEYPAIR, params) == 1,
+       "SM2: key with A's scalar and B's point built");
+    ok(X509_check_private_key(cert2, bad) == 1,
+       "SM2: B's certificate matches its public half");
+
+    memset(digest, 0x5a, sizeof(digest));
+    der = NULL;
+    rc = esc_cms_sign_digest(cert2, bad, digest, sizeof(digest), 1700000000,
+                             &der, &dlen);
+    is_int(rc, ESC_CRYPTO_ECRYPTO,
+           "SM2: scalar that does not give the key's point refused");
+    free(der);
+
+    der = NULL;
+    is_int(esc_cms_sign_digest(cert2, key2, digest, sizeof(digest),
+                               1700000000, &der, &dlen), ESC_CRYPTO_OK,
+           "SM2: B's own key still signs");
+    is_int(esc_cms_verify_digest(der, dlen, digest, sizeof(digest), cert2,
+                                 NULL), ESC_CRYPTO_OK, "and verifies");
+    free(der);
+
+    EVP_PKEY_CTX_free(pc);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_clear_free(d);
+    EVP_PKEY_free(bad);
+    X509_free(ca);
+    X509_free(cert);
+    X509_free(cert2);
+    EVP_PKEY_free(cakey);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(key2);
+}
+
+
 int
 main(void)
 {
@@ -289,6 +367,7 @@ main(void)
     srand(4242);
     suite_tests(ESC_SUITE_NATIONAL, "SM2");
     suite_tests(ESC_SUITE_INTL, "P-256");
+    mismatched_key_test();
 
     ok(esc_cms_signed_attrs((const uint8_t *) "\x30\x80", 2, &a, &al, &s,
                             &sl) == ESC_CRYPTO_EINVAL,
