@@ -11,6 +11,7 @@
 #include <openssl/bn.h>
 #include <openssl/rand.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 
 #include "util.h"
 #include "esl_int.h"
@@ -484,6 +485,316 @@ test_reject(void)
 }
 
 
+/* BIGNUM reference of esl__sm2_fp's operations; rinv = 2^-256, r2 =
+ * 2^512 mod m. */
+static void
+fp_ref(int op, const BIGNUM *a, const BIGNUM *b, const BIGNUM *m,
+    const BIGNUM *rinv, const BIGNUM *r2, BIGNUM *r)
+{
+    switch (op) {
+    case 's':
+        BN_mod_mul(r, a, a, m, bctx);
+        BN_mod_mul(r, r, rinv, m, bctx);
+        break;
+    case 'a':
+        BN_mod_add(r, a, b, m, bctx);
+        break;
+    case 'd':
+        BN_mod_sub(r, a, b, m, bctx);
+        break;
+    case 'i':
+        if (BN_is_zero(a)) {
+            BN_zero(r);
+        } else {
+            BN_mod_inverse(r, a, m, bctx);
+            BN_mod_mul(r, r, r2, m, bctx);
+        }
+        break;
+    default:                                /* 'm', 'g', 'n' */
+        BN_mod_mul(r, a, b, m, bctx);
+        BN_mod_mul(r, r, rinv, m, bctx);
+    }
+}
+
+
+/* The limb arithmetic (dedicated product, square and reduction mod p, the
+ * generic Montgomery product mod p and n, sums, differences, inversion)
+ * against BIGNUM, on edge values in pairs and on random pairs. */
+static void
+test_field(void)
+{
+    static const char  ops[] = "mgsadin";
+    BIGNUM            *p = BN_new(), *R = BN_new(), *rinv[2], *r2[2];
+    BIGNUM            *v[64], *a = BN_new(), *b = BN_new(), *want = BN_new();
+    BIGNUM            *got = BN_new(), *m;
+    unsigned char      ab[32], bb[32], out[32];
+    int                nv = 0, i, j, k, o, bad[sizeof(ops)], n[sizeof(ops)];
+
+    EC_GROUP_get_curve(grp, p, NULL, NULL, bctx);
+    BN_zero(R);
+    BN_set_bit(R, 256);
+    for (i = 0; i < 2; i++) {
+        m = i ? order : p;
+        rinv[i] = BN_mod_inverse(NULL, R, m, bctx);
+        r2[i] = BN_new();
+        BN_mod_mul(r2[i], R, R, m, bctx);
+    }
+
+    /* 0..3, m - 3..m - 1 (p and n), powers of two and 2^k - 1 at the limb
+     * borders, R mod p, every combination of all-ones limbs below p */
+    for (i = 0; i < 4; i++) {
+        v[nv] = BN_new();
+        BN_set_word(v[nv++], (unsigned long) i);
+    }
+    for (i = 1; i <= 3; i++) {
+        v[nv] = BN_dup(p);
+        BN_sub_word(v[nv++], (unsigned long) i);
+        v[nv] = BN_dup(order);
+        BN_sub_word(v[nv++], (unsigned long) i);
+    }
+    for (i = 0; i < 7; i++) {
+        v[nv] = BN_new();
+        BN_set_bit(v[nv], i < 6 ? 64 + 32 * i : 255);
+        v[nv + 1] = BN_dup(v[nv]);
+        BN_sub_word(v[nv + 1], 1);
+        nv += 2;
+    }
+    v[nv] = BN_new();
+    BN_mod(v[nv++], R, p, bctx);
+    v[nv++] = BN_dup(order);
+    v[nv] = BN_new();
+    BN_mod(v[nv++], r2[0], p, bctx);
+    for (k = 1; k < 16; k++) {
+        BN_zero(a);
+        for (j = 0; j < 4; j++) {
+            if (k & (1 << j)) {
+                BN_lshift(b, BN_value_one(), 64);
+                BN_sub_word(b, 1);
+                BN_lshift(b, b, 64 * j);
+                BN_add(a, a, b);
+            }
+        }
+        if (BN_cmp(a, p) < 0) {
+            v[nv++] = BN_dup(a);
+        }
+    }
+
+    for (o = 0; ops[o]; o++) {
+        bad[o] = 0;
+        n[o] = 0;
+        m = ops[o] == 'n' ? order : p;
+        for (i = 0; i < nv + 3000; i++) {
+            for (j = 0; j < (i < nv ? nv : 1); j++) {
+                if (i < nv) {
+                    BN_nnmod(a, v[i], m, bctx);
+                    BN_nnmod(b, v[j], m, bctx);
+                } else {
+                    BN_rand_range(a, m);
+                    BN_rand_range(b, m);
+                }
+                BN_bn2binpad(a, ab, 32);
+                BN_bn2binpad(b, bb, 32);
+                fp_ref(ops[o], a, b, m, rinv[ops[o] == 'n'],
+                       r2[ops[o] == 'n'], want);
+                if (esl__sm2_fp(ops[o], ab, bb, out) != ESL_OK
+                    || BN_bin2bn(out, 32, got) == NULL
+                    || BN_cmp(got, want) != 0)
+                {
+                    bad[o]++;
+                }
+                n[o]++;
+            }
+        }
+    }
+    is_int(bad[0], 0, "a b / R mod p equals BIGNUM (%d pairs: %d edge "
+           "values, random)", n[0], nv);
+    is_int(bad[1], 0, "the generic Montgomery product mod p too (%d)", n[1]);
+    is_int(bad[2], 0, "a^2 / R mod p (%d)", n[2]);
+    is_int(bad[3], 0, "a + b mod p (%d)", n[3]);
+    is_int(bad[4], 0, "a - b mod p (%d)", n[4]);
+    is_int(bad[5], 0, "Montgomery inverse mod p, 0 for 0 (%d)", n[5]);
+    is_int(bad[6], 0, "a b / R mod n (%d)", n[6]);
+    {
+        unsigned char  pb[32];
+
+        BN_bn2binpad(p, pb, 32);
+        is_int(esl__sm2_fp('m', pb, pb, out), ESL_EINVAL,
+               "operands not below p refused");
+    }
+
+    for (i = 0; i < nv; i++) {
+        BN_free(v[i]);
+    }
+    for (i = 0; i < 2; i++) {
+        BN_free(rinv[i]);
+        BN_free(r2[i]);
+    }
+    BN_free(p); BN_free(R); BN_free(a); BN_free(b); BN_free(want);
+    BN_free(got);
+}
+
+
+/* OpenSSL's s G + t Q (Q NULL: s G) as 65 bytes; -1 for the identity. */
+static int
+ref_mul2(const unsigned char s[32], const unsigned char *q,
+    const unsigned char t[32], unsigned char out[65])
+{
+    EC_POINT  *r = EC_POINT_new(grp), *pq = NULL;
+    BIGNUM    *bs = BN_bin2bn(s, 32, NULL), *bt = BN_bin2bn(t, 32, NULL);
+    int        rc = -1;
+
+    if (q != NULL) {
+        pq = EC_POINT_new(grp);
+        if (!EC_POINT_oct2point(grp, pq, q, 65, bctx)) {
+            goto done;
+        }
+    }
+    if (!EC_POINT_mul(grp, r, bs, pq, q ? bt : NULL, bctx)
+        || EC_POINT_is_at_infinity(grp, r))
+    {
+        goto done;
+    }
+    rc = EC_POINT_point2oct(grp, r, POINT_CONVERSION_UNCOMPRESSED, out, 65,
+                            bctx) == 65 ? 0 : -1;
+done:
+    EC_POINT_free(r);
+    EC_POINT_free(pq);
+    BN_free(bs);
+    BN_free(bt);
+    return rc;
+}
+
+
+/* Verification's s G + t Q (Jacobian, signed windows, the exceptional
+ * cases of the addition) against OpenSSL, with Q among G, -G, 2G, 3G and
+ * random points and scalars small, near n and random: small ones make the
+ * chain add a point to itself or to its negation. */
+static void
+test_dual(void)
+{
+    unsigned char  k[32], q[6][65], sc[40][32], got[65], want[65];
+    BIGNUM        *b = BN_new();
+    int            i, j, l, nq = 0, ns = 0, bad = 0, n = 0, rg, rw;
+
+    memset(k, 0, 32);
+    for (i = 1; i <= 3; i++) {
+        k[31] = (unsigned char) i;
+        ref_mul(NULL, k, q[nq++]);          /* G, 2G, 3G */
+    }
+    BN_copy(b, order);
+    BN_sub_word(b, 1);
+    set_scalar(k, b);
+    ref_mul(NULL, k, q[nq++]);              /* -G */
+    for (i = 0; i < 2; i++) {
+        rand_scalar(k);
+        ref_mul(NULL, k, q[nq++]);
+    }
+
+    for (i = 0; i <= 17; i++) {             /* 0..16, 31 */
+        BN_set_word(b, (unsigned long) (i == 17 ? 31 : i));
+        set_scalar(sc[ns++], b);
+    }
+    for (i = 1; i <= 17; i++) {             /* n - 1..n - 16, n - 31 */
+        BN_copy(b, order);
+        BN_sub_word(b, (unsigned long) (i == 17 ? 31 : i));
+        set_scalar(sc[ns++], b);
+    }
+    BN_zero(b);
+    BN_set_bit(b, 255);
+    set_scalar(sc[ns++], b);                /* 2^255 */
+    while (ns < 40) {
+        rand_scalar(sc[ns++]);
+    }
+
+    for (l = -1; l < nq; l++) {
+        for (i = 0; i < ns; i++) {
+            for (j = 0; j < ns; j++) {
+                if (l < 0 && j > 0) {
+                    break;                  /* s G alone */
+                }
+                rw = ref_mul2(sc[i], l < 0 ? NULL : q[l], sc[j], want);
+                rg = esl__sm2_mul2(sc[i], l < 0 ? NULL : q[l], sc[j], got);
+                bad += rw == 0 ? rg != ESL_OK || memcmp(got, want, 65) != 0
+                               : rg != ESL_ECRYPTO;
+                n++;
+            }
+        }
+    }
+    is_int(bad, 0, "s G + t Q equals OpenSSL for %d (s, Q, t): Q = G, 2G, "
+           "3G, -G, random; s, t in 0..16, 31, n-16..n-1, n-31, 2^255, "
+           "random; identity results included", n);
+    BN_free(b);
+}
+
+
+/*
+ * Verification finds x1 = X / Z^2 without inverting Z by testing the two
+ * candidates x1 = (r - e) mod n and that plus n (when below p).  A
+ * signature whose x1 is at least n (probability 2^-128 otherwise) is
+ * built here: pick R with x in [n, p), s and r, then Q = (R - s G) / (r + s)
+ * and e = (r - x) mod n.  Likewise with x1 < p - n.
+ */
+static void
+test_verify_x(void)
+{
+    EC_POINT       *R = EC_POINT_new(grp), *Q = EC_POINT_new(grp);
+    BIGNUM         *p = BN_new(), *x = BN_new(), *s = BN_new();
+    BIGNUM         *r = BN_new(), *t = BN_new(), *u = BN_new();
+    BIGNUM         *v = BN_new(), *e = BN_new();
+    unsigned char   pub[65], sig[64], eb[32];
+    int             i, big, found, good = 0, badok = 0;
+
+    EC_GROUP_get_curve(grp, p, NULL, NULL, bctx);
+    for (big = 0; big < 2; big++) {
+        for (i = 0; i < 8; i++) {
+            /* the first x on the curve from n (or from 0) on */
+            if (big) {
+                BN_copy(x, order);
+            } else {
+                BN_zero(x);
+            }
+            BN_add_word(x, (unsigned long) (1000 * i));
+            found = 0;
+            while (!found) {
+                found = EC_POINT_set_compressed_coordinates(grp, R, x, i & 1,
+                                                            bctx);
+                if (!found) {
+                    BN_add_word(x, 1);
+                }
+            }
+            ERR_clear_error();
+
+            BN_rand_range(s, order);
+            BN_rand_range(r, order);
+            if (BN_is_zero(s) || BN_is_zero(r)) {
+                BN_one(s);
+                BN_one(r);
+            }
+            BN_mod_add(t, r, s, order, bctx);
+            BN_mod_inverse(u, t, order, bctx);      /* 1 / (r + s) */
+            BN_mod_mul(v, s, u, order, bctx);
+            BN_sub(v, order, v);                    /* -s / (r + s) */
+            EC_POINT_mul(grp, Q, v, R, u, bctx);
+            EC_POINT_point2oct(grp, Q, POINT_CONVERSION_UNCOMPRESSED, pub,
+                               65, bctx);
+            BN_mod_sub(e, r, x, order, bctx);
+            BN_bn2binpad(r, sig, 32);
+            BN_bn2binpad(s, sig + 32, 32);
+            BN_bn2binpad(e, eb, 32);
+            good += esl_sm2_verify_e(pub, eb, sig) == ESL_OK;
+            BN_add_word(e, 1);
+            BN_bn2binpad(e, eb, 32);
+            badok += esl_sm2_verify_e(pub, eb, sig) == ESL_OK;
+        }
+    }
+    is_int(good, 16, "signatures with x1 in [n, p) and x1 < p - n verify");
+    is_int(badok, 0, "and not with e + 1");
+    EC_POINT_free(R); EC_POINT_free(Q);
+    BN_free(p); BN_free(x); BN_free(s); BN_free(r); BN_free(t);
+    BN_free(u); BN_free(v); BN_free(e);
+}
+
+
 int
 main(void)
 {
@@ -492,13 +803,16 @@ main(void)
     order = BN_dup(EC_GROUP_get0_order(grp));
 
     test_curve();
+    test_field();
     test_mul();
+    test_dual();
     test_points();
     test_keys();
     test_kat();
     test_fixed_nonce();
     test_interop();
     test_reject();
+    test_verify_x();
 
     BN_free(order);
     BN_CTX_free(bctx);
