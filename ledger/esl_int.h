@@ -14,12 +14,7 @@
 
 /* SM3 (esl_sm3.c): the hash of the sm3-rfc6962 profile without EVP's
  * per-digest overhead. */
-typedef struct {
-    uint32_t       v[8];
-    uint64_t       len;
-    unsigned       num;
-    unsigned char  buf[64];
-} esl__sm3;
+typedef esl_sm3_ctx  esl__sm3;
 
 void esl__sm3_init(esl__sm3 *s);
 void esl__sm3_update(esl__sm3 *s, const void *data, size_t len);

@@ -173,3 +173,24 @@ esl__sm3_final(esl__sm3 *s, unsigned char out[ESL_H])
         esl__put32(out + 4 * j, s->v[j]);
     }
 }
+
+
+void
+esl_sm3_init(esl_sm3_ctx *c)
+{
+    esl__sm3_init(c);
+}
+
+
+void
+esl_sm3_update(esl_sm3_ctx *c, const void *data, size_t len)
+{
+    esl__sm3_update(c, data, len);
+}
+
+
+void
+esl_sm3_final(esl_sm3_ctx *c, unsigned char out[32])
+{
+    esl__sm3_final(c, out);
+}

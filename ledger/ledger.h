@@ -251,6 +251,19 @@ int esl_sm2_sig_to_der(const unsigned char sig[64], esl_buf *der);
 int esl_sm2_sig_from_der(const unsigned char *der, size_t len,
     unsigned char sig[64]);
 
+/* SM3 (GB/T 32905) without EVP's per-call overhead, for callers outside
+ * the ledger (the module's HMAC-SM3). */
+typedef struct esl_sm3_ctx {
+    uint32_t       v[8];
+    uint64_t       len;
+    unsigned       num;
+    unsigned char  buf[64];
+} esl_sm3_ctx;
+
+void esl_sm3_init(esl_sm3_ctx *c);
+void esl_sm3_update(esl_sm3_ctx *c, const void *data, size_t len);
+void esl_sm3_final(esl_sm3_ctx *c, unsigned char out[32]);
+
 /* The SM2 arithmetic itself (esl_sm2ec.c), for callers that sign or
  * verify outside the ledger (the module's CMS signatures).  Keys are raw:
  * d is 32 bytes big-endian in [1, n-2]; public points are 65 bytes

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "esc_int.h"
+#include "ledger.h"             /* esl_sm3_*: SM3 without EVP */
 
 
 /* EVP update calls take an int length; larger inputs are chunked. */
@@ -58,64 +58,75 @@ esc_free_secret(void *p, size_t len)
 }
 
 
+/*
+ * HMAC-SM3 (RFC 2104 with SM3's 64-byte block) over the ledger's SM3:
+ * through EVP_MAC each call fetched the algorithm and built a context,
+ * several microseconds for a few hundred bytes, and every field
+ * decryption, tag and key derivation is one or more of these.
+ * t/test_hmac.c checks it against OpenSSL's HMAC.
+ */
 int
 esc_hmac_sm3(const uint8_t *key, size_t keylen, const esc_iov_t *iov,
     size_t n, uint8_t out[ESC_SM3_LEN])
 {
-    int           rc;
-    size_t        i, outl, off, len;
-    EVP_MAC      *mac;
-    OSSL_PARAM    params[2];
-    EVP_MAC_CTX  *ctx;
+    size_t       i;
+    uint8_t      k0[64], pad[64], inner[ESC_SM3_LEN];
+    esl_sm3_ctx  c;
 
-    rc = ESC_CRYPTO_ECRYPTO;
-    ctx = NULL;
-
-    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (mac == NULL) {
-        return rc;
+    if ((key == NULL && keylen != 0) || (iov == NULL && n != 0)
+        || out == NULL)
+    {
+        return ESC_CRYPTO_EINVAL;
     }
 
-    ctx = EVP_MAC_CTX_new(mac);
-    if (ctx == NULL) {
-        goto done;
+    memset(k0, 0, sizeof(k0));
+
+    if (keylen > sizeof(k0)) {
+        esl_sm3_init(&c);
+        esl_sm3_update(&c, key, keylen);
+        esl_sm3_final(&c, k0);
+
+    } else if (keylen != 0) {
+        memcpy(k0, key, keylen);
     }
 
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *) "SM3", 0);
-    params[1] = OSSL_PARAM_construct_end();
-
-    if (EVP_MAC_init(ctx, key, keylen, params) != 1) {
-        goto done;
+    for (i = 0; i < sizeof(pad); i++) {
+        pad[i] = k0[i] ^ 0x36;
     }
+
+    esl_sm3_init(&c);
+    esl_sm3_update(&c, pad, sizeof(pad));
 
     for (i = 0; i < n; i++) {
-        for (off = 0; off < iov[i].len; off += len) {
-            len = iov[i].len - off;
-            if (len > ESC_CHUNK) {
-                len = ESC_CHUNK;
+        if (iov[i].len != 0) {
+            if (iov[i].p == NULL) {
+                OPENSSL_cleanse(k0, sizeof(k0));
+                OPENSSL_cleanse(pad, sizeof(pad));
+                OPENSSL_cleanse(&c, sizeof(c));
+                return ESC_CRYPTO_EINVAL;
             }
 
-            if (EVP_MAC_update(ctx, iov[i].p + off, len) != 1) {
-                goto done;
-            }
+            esl_sm3_update(&c, iov[i].p, iov[i].len);
         }
     }
 
-    if (EVP_MAC_final(ctx, out, &outl, ESC_SM3_LEN) != 1
-        || outl != ESC_SM3_LEN)
-    {
-        goto done;
+    esl_sm3_final(&c, inner);
+
+    for (i = 0; i < sizeof(pad); i++) {
+        pad[i] = k0[i] ^ 0x5c;
     }
 
-    rc = ESC_CRYPTO_OK;
+    esl_sm3_init(&c);
+    esl_sm3_update(&c, pad, sizeof(pad));
+    esl_sm3_update(&c, inner, sizeof(inner));
+    esl_sm3_final(&c, out);
 
-done:
+    OPENSSL_cleanse(k0, sizeof(k0));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(inner, sizeof(inner));
+    OPENSSL_cleanse(&c, sizeof(c));
 
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-
-    return rc;
+    return ESC_CRYPTO_OK;
 }
 
 
@@ -149,6 +160,20 @@ esc_kdf_sm3(const uint8_t *key, size_t keylen, const char *label,
 }
 
 
+/* SM4-CTR is fetched once per process (an explicit fetch per call cost
+ * more than encrypting a field); EVP_CIPHER objects are shared
+ * read-only between threads. */
+static EVP_CIPHER      *esc_sm4_ctr_cipher;
+static pthread_once_t   esc_sm4_ctr_once = PTHREAD_ONCE_INIT;
+
+
+static void
+esc_sm4_ctr_fetch(void)
+{
+    esc_sm4_ctr_cipher = EVP_CIPHER_fetch(NULL, "SM4-CTR", NULL);
+}
+
+
 int
 esc_sm4_ctr(const uint8_t key[ESC_SM4_KEYLEN],
     const uint8_t iv[ESC_SM4_IVLEN], const uint8_t *in, size_t len,
@@ -162,10 +187,13 @@ esc_sm4_ctr(const uint8_t key[ESC_SM4_KEYLEN],
     rc = ESC_CRYPTO_ECRYPTO;
     ctx = NULL;
 
-    cipher = EVP_CIPHER_fetch(NULL, "SM4-CTR", NULL);
-    if (cipher == NULL) {
+    if (pthread_once(&esc_sm4_ctr_once, esc_sm4_ctr_fetch) != 0
+        || esc_sm4_ctr_cipher == NULL)
+    {
         return rc;
     }
+
+    cipher = esc_sm4_ctr_cipher;
 
     ctx = EVP_CIPHER_CTX_new();
     if (ctx == NULL
@@ -192,7 +220,6 @@ esc_sm4_ctr(const uint8_t key[ESC_SM4_KEYLEN],
 done:
 
     EVP_CIPHER_CTX_free(ctx);
-    EVP_CIPHER_free(cipher);
 
     return rc;
 }
