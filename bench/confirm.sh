@@ -16,7 +16,8 @@
 # beforehand (the password step-up is a deliberately slow KDF, so the
 # bench config lowers esign_scrypt; nothing else is relaxed).  Then
 # bench/loadgen replays the confirms: once closed loop (throughput), and
-# again with fresh contracts open loop at half that rate (latency).
+# again with fresh contracts open loop at half that rate and at 1,250/s,
+# half of the issue's 2,500/s target (latency).
 #
 #   ESIGN_MODULE_SO=build/ngx_http_esign_module.so ESIGN_CTL=build/esignctl \
 #       sh bench/confirm.sh [contracts] [participants] [connections]
@@ -135,6 +136,15 @@ my $h = run("half", "-r", $half);
 printf "durable confirms, open loop at %d/s: p50 %.1f ms  p90 %.1f ms  "
      . "p99 %.1f ms  max %.1f ms (%d confirms)\n",
        $half, $h->{p50}, $h->{p90}, $h->{p99}, $h->{max}, $nh;
+# the issue fixes its latency target at half of 2,500/s, whatever this
+# machine manages: measured as such as well
+my $fixed = 1250;
+my $nf = prepare("fixed", $ncontracts);
+my $f = run("fixed", "-r", $fixed);
+printf "durable confirms, open loop at %d/s (half the 2,500/s target): "
+     . "achieved %.0f/s  p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  "
+     . "max %.1f ms (%d confirms)\n",
+       $fixed, $f->{rate}, $f->{p50}, $f->{p90}, $f->{p99}, $f->{max}, $nf;
 my $out = `wrk -t2 -c32 -d5s https://127.0.0.1:$port/plain 2>&1`;
 my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
 my ($l) = $out =~ /Latency\s+(\S+)/;
