@@ -10,6 +10,7 @@ use Test::More;
 my $root = "$FindBin::Bin/..";
 my $lib = $ENV{ESIGN_LIBDIR} // 'build';
 my $crypto = "$root/ngx_esign_module/crypto/$lib/libescrypto.a";
+my $ledger = "$root/ledger/$lib/libesl.a";     # SM3 and SM2 of libescrypto
 plan skip_all => "no $crypto (make libs)" unless -f $crypto;
 
 my $bin = "/tmp/esign-test-docstore-$$";
@@ -19,7 +20,7 @@ my $cc = "cc -std=gnu11 -Wall -Werror -D_GNU_SOURCE"
        . " $root/t/unit/test_docstore.c"
        . " $root/ngx_esign_module/ngx_esign_docstore.c"
        . " $root/ngx_esign_module/ngx_esign_db.c"
-       . " $crypto -llmdb -ljansson -lcrypto 2>&1";
+       . " $crypto $ledger -llmdb -ljansson -lcrypto 2>&1";
 my $out = `$cc`;
 is($?, 0, 'docstore unit test compiles') or diag $out;
 my $tap = `$bin`;
