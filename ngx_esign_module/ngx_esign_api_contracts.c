@@ -271,6 +271,11 @@ ngx_esign_ct_id(ngx_esign_ctx_t *ctx, char *out)
 }
 
 
+static ngx_int_t ngx_esign_ct_load_any(ngx_http_request_t *r,
+    ngx_esign_ctx_t *ctx, int action, char *id, json_t **c,
+    ngx_int_t *masked, ngx_str_t *raw, ngx_int_t *rc);
+
+
 /*
  * Loads a contract on the event loop and asks the authorization decision;
  * *c is a new reference on NGX_OK.  Otherwise the answer was sent.
@@ -279,10 +284,28 @@ ngx_int_t
 ngx_esign_ct_load(ngx_http_request_t *r, ngx_esign_ctx_t *ctx, int action,
     char *id, json_t **c, ngx_int_t *masked, ngx_int_t *rc)
 {
-    int         err;
-    MDB_txn    *txn;
-    ngx_int_t   a;
-    MDB_dbi     dbis[ESIGN_DB_COUNT];
+    return ngx_esign_ct_load_any(r, ctx, action, id, c, masked, NULL, rc);
+}
+
+
+ngx_int_t
+ngx_esign_ct_load_raw(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
+    int action, char *id, json_t **c, ngx_str_t *raw, ngx_int_t *rc)
+{
+    return ngx_esign_ct_load_any(r, ctx, action, id, c, NULL, raw, rc);
+}
+
+
+static ngx_int_t
+ngx_esign_ct_load_any(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
+    int action, char *id, json_t **c, ngx_int_t *masked, ngx_str_t *raw,
+    ngx_int_t *rc)
+{
+    int           err;
+    MDB_txn      *txn;
+    MDB_val       k, v;
+    ngx_int_t     a;
+    json_error_t  jerr;
 
     if (ngx_esign_ct_id(ctx, id) != NGX_OK) {
         *rc = ngx_esign_send_ct_error(r, NGX_ESIGN_CT_NOT_FOUND);
@@ -295,9 +318,30 @@ ngx_esign_ct_load(ngx_http_request_t *r, ngx_esign_ctx_t *ctx, int action,
         return NGX_DECLINED;
     }
 
-    dbis[ESIGN_DB_CONTRACTS] = ngx_esign_store_dbi(r, ESIGN_DB_CONTRACTS);
+    k.mv_data = id;
+    k.mv_size = ngx_strlen(id);
 
-    err = esign_contract_get(txn, dbis, id, c);
+    err = mdb_get(txn, ngx_esign_store_dbi(r, ESIGN_DB_CONTRACTS), &k, &v);
+
+    if (err == 0) {
+        *c = json_loadb(v.mv_data, v.mv_size, 0, &jerr);
+
+        if (*c == NULL) {
+            err = MDB_CORRUPTED;
+
+        } else if (raw != NULL) {
+            raw->data = ngx_pnalloc(r->pool, v.mv_size);
+
+            if (raw->data == NULL) {
+                json_decref(*c);
+                err = ENOMEM;
+
+            } else {
+                ngx_memcpy(raw->data, v.mv_data, v.mv_size);
+                raw->len = v.mv_size;
+            }
+        }
+    }
 
     mdb_txn_abort(txn);
 

@@ -94,6 +94,7 @@ typedef struct {
      * ahead of the archive check (outside the write transaction)
      */
     json_t                    *snapshot;
+    ngx_str_t                  snapshot_raw;     /* its stored bytes */
     esign_archive_pre_t        pre[ESC_CONTRACT_MAX_PARTICIPANTS];
     size_t                     npre;
 
@@ -131,6 +132,9 @@ ngx_esign_ct_op_t *ngx_esign_ct_op(ngx_http_request_t *r,
 int64_t ngx_esign_ct_parse_time(const char *s);
 ngx_int_t ngx_esign_ct_load(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
     int action, char *id, json_t **c, ngx_int_t *masked, ngx_int_t *rc);
+/* The same, also copying the stored bytes into the request's pool. */
+ngx_int_t ngx_esign_ct_load_raw(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
+    int action, char *id, json_t **c, ngx_str_t *raw, ngx_int_t *rc);
 ngx_int_t ngx_esign_ct_send(ngx_http_request_t *r, ngx_uint_t status,
     json_t *j);
 ngx_int_t ngx_esign_ct_send_outcome(ngx_http_request_t *r,
