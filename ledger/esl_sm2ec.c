@@ -693,39 +693,26 @@ modulus_init(modulus *M, const unsigned char be[32])
 /* Points: signing (RCB, constant time)                              */
 /* ---------------------------------------------------------------- */
 
-/* RCB algorithm 4: r = a + b, complete (a = -3). */
+/*
+ * The second half of RCB algorithms 4 and 5, which is the same in both:
+ * from t0 = X1 X2, t1 = Y1 Y2, z = Z1 Z2 (Z1 for the mixed addition),
+ * t3, t4 and Y3 = (X1 + Z1)(X2 + Z2) - t0 - z, to the sum in r.
+ */
 static void
-pt_add(jp *r, const jp *p, const jp *q)
+rcb_add_tail(jp *r, fe t0, fe t1, const fe z, const fe t3, const fe t4,
+    fe Y3)
 {
-    fe  t0, t1, t2, t3, t4, X3, Y3, Z3;
+    fe  t2, X3, Z3;
 
-    fp_mul(t0, p->X, q->X);
-    fp_mul(t1, p->Y, q->Y);
-    fp_mul(t2, p->Z, q->Z);
-    fp_add(t3, p->X, p->Y);
-    fp_add(t4, q->X, q->Y);
-    fp_mul(t3, t3, t4);
-    fp_add(t4, t0, t1);
-    fp_sub(t3, t3, t4);
-    fp_add(t4, p->Y, p->Z);
-    fp_add(X3, q->Y, q->Z);
-    fp_mul(t4, t4, X3);
-    fp_add(X3, t1, t2);
-    fp_sub(t4, t4, X3);
-    fp_add(X3, p->X, p->Z);
-    fp_add(Y3, q->X, q->Z);
-    fp_mul(X3, X3, Y3);
-    fp_add(Y3, t0, t2);
-    fp_sub(Y3, X3, Y3);
-    fp_mul(Z3, B_m, t2);
+    fp_mul(Z3, B_m, z);
     fp_sub(X3, Y3, Z3);
     fp_add(Z3, X3, X3);
     fp_add(X3, X3, Z3);
     fp_sub(Z3, t1, X3);
     fp_add(X3, t1, X3);
     fp_mul(Y3, B_m, Y3);
-    fp_add(t1, t2, t2);
-    fp_add(t2, t1, t2);
+    fp_add(t1, z, z);
+    fp_add(t2, t1, z);
     fp_sub(Y3, Y3, t2);
     fp_sub(Y3, Y3, t0);
     fp_add(t1, Y3, Y3);
@@ -748,13 +735,41 @@ pt_add(jp *r, const jp *p, const jp *q)
 }
 
 
+/* RCB algorithm 4: r = a + b, complete (a = -3). */
+static void
+pt_add(jp *r, const jp *p, const jp *q)
+{
+    fe  t0, t1, t2, t3, t4, X3, Y3;
+
+    fp_mul(t0, p->X, q->X);
+    fp_mul(t1, p->Y, q->Y);
+    fp_mul(t2, p->Z, q->Z);
+    fp_add(t3, p->X, p->Y);
+    fp_add(t4, q->X, q->Y);
+    fp_mul(t3, t3, t4);
+    fp_add(t4, t0, t1);
+    fp_sub(t3, t3, t4);
+    fp_add(t4, p->Y, p->Z);
+    fp_add(X3, q->Y, q->Z);
+    fp_mul(t4, t4, X3);
+    fp_add(X3, t1, t2);
+    fp_sub(t4, t4, X3);
+    fp_add(X3, p->X, p->Z);
+    fp_add(Y3, q->X, q->Z);
+    fp_mul(X3, X3, Y3);
+    fp_add(Y3, t0, t2);
+    fp_sub(Y3, X3, Y3);
+    rcb_add_tail(r, t0, t1, t2, t3, t4, Y3);
+}
+
+
 /* RCB algorithm 5: r = p + q with q affine (never the identity).  Not
  * inlined into mul_g, its only caller: with the inlined fp_add and fp_sub
  * the result spilled so much that signing took 15% longer. */
 static __attribute__((noinline)) void
 pt_madd(jp *r, const jp *p, const ap *q)
 {
-    fe  t0, t1, t2, t3, t4, X3, Y3, Z3;
+    fe  t0, t1, t3, t4, Y3;
 
     fp_mul(t0, p->X, q->x);
     fp_mul(t1, p->Y, q->y);
@@ -767,34 +782,7 @@ pt_madd(jp *r, const jp *p, const ap *q)
     fp_add(t4, t4, p->Y);
     fp_mul(Y3, q->x, p->Z);
     fp_add(Y3, Y3, p->X);
-    fp_mul(Z3, B_m, p->Z);
-    fp_sub(X3, Y3, Z3);
-    fp_add(Z3, X3, X3);
-    fp_add(X3, X3, Z3);
-    fp_sub(Z3, t1, X3);
-    fp_add(X3, t1, X3);
-    fp_mul(Y3, B_m, Y3);
-    fp_add(t1, p->Z, p->Z);
-    fp_add(t2, t1, p->Z);
-    fp_sub(Y3, Y3, t2);
-    fp_sub(Y3, Y3, t0);
-    fp_add(t1, Y3, Y3);
-    fp_add(Y3, t1, Y3);
-    fp_add(t1, t0, t0);
-    fp_add(t0, t1, t0);
-    fp_sub(t0, t0, t2);
-    fp_mul(t1, t4, Y3);
-    fp_mul(t2, t0, Y3);
-    fp_mul(Y3, X3, Z3);
-    fp_add(Y3, Y3, t2);
-    fp_mul(X3, t3, X3);
-    fp_sub(X3, X3, t1);
-    fp_mul(Z3, t4, Z3);
-    fp_mul(t1, t3, t0);
-    fp_add(Z3, Z3, t1);
-    memcpy(r->X, X3, sizeof(fe));
-    memcpy(r->Y, Y3, sizeof(fe));
-    memcpy(r->Z, Z3, sizeof(fe));
+    rcb_add_tail(r, t0, t1, p->Z, t3, t4, Y3);
 }
 
 

@@ -30,13 +30,15 @@ static BN_CTX    *bctx;
 static BIGNUM    *order;
 
 
-/* OpenSSL's k * Q (Q NULL: G) as 65 bytes; -1 for the identity. */
+/* OpenSSL's s G + t Q as 65 bytes (s NULL: t Q only; Q NULL: s G only);
+ * -1 for the identity. */
 static int
-ref_mul(const unsigned char *q, const unsigned char k[32],
-    unsigned char out[65])
+ref_mul2(const unsigned char *s, const unsigned char *q,
+    const unsigned char *t, unsigned char out[65])
 {
     EC_POINT  *r = EC_POINT_new(grp), *pq = NULL;
-    BIGNUM    *bk = BN_bin2bn(k, 32, NULL);
+    BIGNUM    *bs = s ? BN_bin2bn(s, 32, NULL) : NULL;
+    BIGNUM    *bt = q ? BN_bin2bn(t, 32, NULL) : NULL;
     int        rc = -1;
 
     if (q != NULL) {
@@ -45,7 +47,7 @@ ref_mul(const unsigned char *q, const unsigned char k[32],
             goto done;
         }
     }
-    if (!EC_POINT_mul(grp, r, q ? NULL : bk, pq, q ? bk : NULL, bctx)
+    if (!EC_POINT_mul(grp, r, bs, pq, bt, bctx)
         || EC_POINT_is_at_infinity(grp, r))
     {
         goto done;
@@ -55,8 +57,19 @@ ref_mul(const unsigned char *q, const unsigned char k[32],
 done:
     EC_POINT_free(r);
     EC_POINT_free(pq);
-    BN_free(bk);
+    BN_free(bs);
+    BN_free(bt);
     return rc;
+}
+
+
+/* OpenSSL's k * Q (Q NULL: G) as 65 bytes; -1 for the identity. */
+static int
+ref_mul(const unsigned char *q, const unsigned char k[32],
+    unsigned char out[65])
+{
+    return q != NULL ? ref_mul2(NULL, q, k, out)
+                     : ref_mul2(k, NULL, NULL, out);
 }
 
 
@@ -631,37 +644,6 @@ test_field(void)
     }
     BN_free(p); BN_free(R); BN_free(a); BN_free(b); BN_free(want);
     BN_free(got);
-}
-
-
-/* OpenSSL's s G + t Q (Q NULL: s G) as 65 bytes; -1 for the identity. */
-static int
-ref_mul2(const unsigned char s[32], const unsigned char *q,
-    const unsigned char t[32], unsigned char out[65])
-{
-    EC_POINT  *r = EC_POINT_new(grp), *pq = NULL;
-    BIGNUM    *bs = BN_bin2bn(s, 32, NULL), *bt = BN_bin2bn(t, 32, NULL);
-    int        rc = -1;
-
-    if (q != NULL) {
-        pq = EC_POINT_new(grp);
-        if (!EC_POINT_oct2point(grp, pq, q, 65, bctx)) {
-            goto done;
-        }
-    }
-    if (!EC_POINT_mul(grp, r, bs, pq, q ? bt : NULL, bctx)
-        || EC_POINT_is_at_infinity(grp, r))
-    {
-        goto done;
-    }
-    rc = EC_POINT_point2oct(grp, r, POINT_CONVERSION_UNCOMPRESSED, out, 65,
-                            bctx) == 65 ? 0 : -1;
-done:
-    EC_POINT_free(r);
-    EC_POINT_free(pq);
-    BN_free(bs);
-    BN_free(bt);
-    return rc;
 }
 
 
