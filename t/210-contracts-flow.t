@@ -245,6 +245,13 @@ is($r->{json}{error}{code}, 'conflict', '... conflict');
 $r = $A->{c}->get("/api/v1/contracts/$cid2/evidence");
 is_deeply([ map { $_->{stage} } @{ $r->{json}{items} } ],
           [ 'initiate', 'reject' ], 'R-EVID-1 reject evidence');
+# the same person acting again: the same commitments (the worker keeps
+# computed commitments per account; this checks they are the right ones)
+my ($rj) = grep { $_->{stage} eq 'reject' } @{ $r->{json}{items} };
+is($rj->{record}{id_number_commitment}, $rec->{id_number_commitment},
+   'R-EVID-1 the same person, the same ID number commitment');
+is($rj->{record}{name_commitment}, $rec->{name_commitment},
+   '... and the same name commitment');
 $r = $A->{c}->get('/api/v1/messages');
 ok((grep { ($_->{event} // '') eq 'rejected' } @{ $r->{json}{items} || [] }),
    'R-SIGN-5 initiator notified of the rejection');
