@@ -127,7 +127,6 @@ int esl__sm2_fp(int op, const unsigned char a[32], const unsigned char b[32],
 struct esl_signer {
     EVP_PKEY       *pkey;
     esl_sm2_key    *fast;       /* the same key for esl_sm2ec.c */
-    EVP_MD         *sm3;
     char            name[ESL_KEYNAME_MAX + 1];
     unsigned char   pub[65];
     unsigned char   keyid[4];
@@ -136,7 +135,6 @@ struct esl_signer {
 
 struct esl_verifier {
     EVP_PKEY       *pkey;
-    EVP_MD         *sm3;
     char            name[ESL_KEYNAME_MAX + 1];
     unsigned char   pub[65];
     unsigned char   keyid[4];

@@ -56,8 +56,7 @@ key_id(const char *name, const char *type, const unsigned char pub[65],
 /* Fill name, public point and key IDs; pkey must be an SM2 key. */
 static int
 key_setup(EVP_PKEY *pkey, const char *name, char *oname,
-    unsigned char *pub, unsigned char *kid, unsigned char *ckid,
-    EVP_MD **sm3)
+    unsigned char *pub, unsigned char *kid, unsigned char *ckid)
 {
     size_t  len = 0;
     int     rc;
@@ -77,8 +76,7 @@ key_setup(EVP_PKEY *pkey, const char *name, char *oname,
     {
         return rc;
     }
-    *sm3 = EVP_MD_fetch(NULL, "SM3", NULL);
-    return *sm3 ? ESL_OK : ESL_ECRYPTO;
+    return ESL_OK;
 }
 
 
@@ -109,16 +107,25 @@ esl_signer_load_pem(const char *path, const char *key_name, esl_signer **out)
 }
 
 
-/* The private scalar for esl_sm2ec.c; the point it yields must be the
- * key's own public point (a damaged key fails here, not in a verifier). */
-static int
-fast_key(EVP_PKEY *pkey, const unsigned char pub[65], esl_sm2_key **out)
+/* The private scalar of an SM2 EVP_PKEY for esl_sm2ec.c; the point it
+ * yields must be the key's own public point, so a damaged key fails here,
+ * not in a verifier. */
+int
+esl_sm2_key_from_pkey(EVP_PKEY *pkey, esl_sm2_key **out)
 {
-    unsigned char  d[32], mine[65];
+    unsigned char  d[32], pub[65], mine[65];
+    size_t         len = 0;
     BIGNUM        *bn = NULL;
     int            rc;
 
-    if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &bn)
+    if (pkey == NULL || out == NULL) {
+        return ESL_EINVAL;
+    }
+    if (!EVP_PKEY_is_a(pkey, "SM2")
+        || !EVP_PKEY_get_octet_string_param(pkey,
+               OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, 65, &len)
+        || len != 65
+        || !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &bn)
         || BN_num_bytes(bn) > 32 || BN_bn2binpad(bn, d, 32) != 32)
     {
         BN_clear_free(bn);
@@ -162,9 +169,9 @@ esl_signer_from_pkey(EVP_PKEY *pkey, const char *key_name, esl_signer **out)
     }
     s->pkey = pkey;
     rc = key_setup(s->pkey, key_name, s->name, s->pub, s->keyid,
-                   s->cosig_keyid, &s->sm3);
+                   s->cosig_keyid);
     if (rc == ESL_OK) {
-        rc = fast_key(s->pkey, s->pub, &s->fast);
+        rc = esl_sm2_key_from_pkey(s->pkey, &s->fast);
     }
     if (rc != ESL_OK) {
         esl_signer_free(s);
@@ -180,7 +187,6 @@ esl_signer_free(esl_signer *s)
 {
     if (s != NULL) {
         EVP_PKEY_free(s->pkey);
-        EVP_MD_free(s->sm3);
         esl_sm2_key_free(s->fast);
         OPENSSL_cleanse(s, sizeof(*s));
         free(s);
@@ -215,7 +221,7 @@ esl_verifier_load_pem(const char *path, const char *key_name,
         return ESL_ECRYPTO;
     }
     rc = key_setup(v->pkey, key_name, v->name, v->pub, v->keyid,
-                   v->cosig_keyid, &v->sm3);
+                   v->cosig_keyid);
     if (rc != ESL_OK) {
         esl_verifier_free(v);
         return rc;
@@ -239,12 +245,11 @@ esl_verifier_from_signer(const esl_signer *s, esl_verifier **out)
     }
     /* Sharing the EVP_PKEY is fine: verification only reads the public
      * half and EVP_PKEY is reference counted. */
-    if (!EVP_PKEY_up_ref(s->pkey) || !EVP_MD_up_ref(s->sm3)) {
+    if (!EVP_PKEY_up_ref(s->pkey)) {
         free(v);
         return ESL_ECRYPTO;
     }
     v->pkey = s->pkey;
-    v->sm3 = s->sm3;
     strcpy(v->name, s->name);
     memcpy(v->pub, s->pub, 65);
     memcpy(v->keyid, s->keyid, 4);
@@ -259,7 +264,6 @@ esl_verifier_free(esl_verifier *v)
 {
     if (v != NULL) {
         EVP_PKEY_free(v->pkey);
-        EVP_MD_free(v->sm3);
         free(v);
     }
 }

@@ -271,8 +271,12 @@ void esl_sm3_final(esl_sm3_ctx *c, unsigned char out[32]);
  * RAND_priv_bytes); verification checks that the point is on the curve
  * and that r, s are in [1, n-1]. */
 typedef struct esl_sm2_key esl_sm2_key;
+struct evp_pkey_st;
 
 int  esl_sm2_key_new(const unsigned char d[32], esl_sm2_key **k);
+/* The same from an SM2 private key loaded by OpenSSL; ESL_ECRYPTO if it is
+ * not SM2 or its scalar does not give its own public point. */
+int  esl_sm2_key_from_pkey(struct evp_pkey_st *pkey, esl_sm2_key **k);
 void esl_sm2_key_free(esl_sm2_key *k);
 void esl_sm2_key_pub(const esl_sm2_key *k, unsigned char pub[65]);
 int  esl_sm2_pub_check(const unsigned char pub[65]);

@@ -116,8 +116,9 @@ esc_cms_finish(CMS_ContentInfo *cms, uint8_t **der, size_t *derlen)
  * SM2 signing and verification go through the ledger's esl_sm2ec.c
  * instead of EVP: OpenSSL 3.0's generic EC code costs ~330 us per
  * signature, five times as much.  The private scalar is prepared once per
- * EVP_PKEY (ex_data, freed with the key); the signing module keeps its
- * keys in a per-worker cache, so that is once per institution key.
+ * EVP_PKEY (esl_sm2_key_from_pkey, kept as ex_data and freed with the
+ * key); the signing module keeps its keys in a per-worker cache, so that
+ * is once per institution key.
  */
 static int              esc_sm2_idx = -1;
 static pthread_once_t   esc_sm2_once = PTHREAD_ONCE_INIT;
@@ -163,41 +164,6 @@ esc_sm2_pub(EVP_PKEY *pk, uint8_t pub[65])
 
 
 static esl_sm2_key *
-esc_sm2_key_build(EVP_PKEY *pk)
-{
-    int           ok;
-    BIGNUM       *bn;
-    uint8_t       d[32], pub[65], mine[65];
-    esl_sm2_key  *k;
-
-    bn = NULL;
-    k = NULL;
-
-    ok = esc_sm2_pub(pk, pub) == ESC_CRYPTO_OK
-         && EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &bn)
-         && BN_num_bytes(bn) <= 32
-         && BN_bn2binpad(bn, d, 32) == 32
-         && esl_sm2_key_new(d, &k) == ESL_OK;
-
-    BN_clear_free(bn);
-    OPENSSL_cleanse(d, sizeof(d));
-
-    if (!ok) {
-        return NULL;
-    }
-
-    /* the scalar must give the key's own point */
-    esl_sm2_key_pub(k, mine);
-    if (CRYPTO_memcmp(mine, pub, 65) != 0) {
-        esl_sm2_key_free(k);
-        return NULL;
-    }
-
-    return k;
-}
-
-
-static esl_sm2_key *
 esc_sm2_key(EVP_PKEY *pk)
 {
     esl_sm2_key  *k;
@@ -212,10 +178,8 @@ esc_sm2_key(EVP_PKEY *pk)
 
     k = EVP_PKEY_get_ex_data(pk, esc_sm2_idx);
 
-    if (k == NULL) {
-        k = esc_sm2_key_build(pk);
-
-        if (k != NULL && !EVP_PKEY_set_ex_data(pk, esc_sm2_idx, k)) {
+    if (k == NULL && esl_sm2_key_from_pkey(pk, &k) == ESL_OK) {
+        if (!EVP_PKEY_set_ex_data(pk, esc_sm2_idx, k)) {
             esl_sm2_key_free(k);
             k = NULL;
         }
