@@ -60,6 +60,19 @@ ngx_esign_ct_inst(MDB_txn *txn, MDB_dbi *dbis, const char *inst_id)
 }
 
 
+/* "<inst_id>/<account_id>", the acting account's key; its length, or -1
+ * if it does not fit. */
+static int
+ngx_esign_ct_account_key(ngx_esign_ct_op_t *op, char *key, size_t size)
+{
+    int  n;
+
+    n = snprintf(key, size, "%s/%s", op->inst_id, op->account_id);
+
+    return n > 0 && (size_t) n < size ? n : -1;
+}
+
+
 /* The keyed commitment of an encrypted personal field: 1, or 0 if none. */
 static unsigned
 ngx_esign_ct_commit(esign_field_keys_t *keys, const char *aad, json_t *acct,
@@ -98,8 +111,8 @@ ngx_esign_ct_person(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op,
     esc_kek_ring_t      *ring;
     esign_field_keys_t   keys;
 
-    n = snprintf(key, sizeof(key), "%s/%s", op->inst_id, op->account_id);
-    if (n <= 0 || (size_t) n >= sizeof(key)) {
+    n = ngx_esign_ct_account_key(op, key, sizeof(key));
+    if (n < 0) {
         return -1;
     }
 
@@ -164,8 +177,8 @@ ngx_esign_ct_person_fp(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op,
 
     static const int  dbs[2] = { ESIGN_DB_ACCOUNTS, ESIGN_DB_META };
 
-    n = snprintf(key, sizeof(key), "%s/%s", op->inst_id, op->account_id);
-    if (n <= 0 || (size_t) n >= sizeof(key)) {
+    n = ngx_esign_ct_account_key(op, key, sizeof(key));
+    if (n < 0) {
         return -1;
     }
 
@@ -226,17 +239,6 @@ typedef struct {
 static ngx_esign_pe_entry_t  ngx_esign_pe_cache[NGX_ESIGN_PE_CACHE];
 static uint64_t              ngx_esign_pe_tick;
 static pthread_mutex_t       ngx_esign_pe_mu = PTHREAD_MUTEX_INITIALIZER;
-
-
-static ngx_int_t
-ngx_esign_pe_key(ngx_esign_ct_op_t *op, char key[130])
-{
-    int  n;
-
-    n = snprintf(key, 130, "%s/%s", op->inst_id, op->account_id);
-
-    return n > 0 && n < 130 ? NGX_OK : NGX_ERROR;
-}
 
 
 static ngx_int_t
@@ -314,7 +316,7 @@ ngx_esign_ct_person_ahead(MDB_txn *txn, ngx_esign_ct_op_t *op)
 
     ngx_memzero(&op->pre_pe, sizeof(op->pre_pe));
 
-    if (ngx_esign_pe_key(op, key) != NGX_OK
+    if (ngx_esign_ct_account_key(op, key, sizeof(key)) < 0
         || ngx_esign_ct_person_fp(txn, op->dbis, op, op->pre_pe_fp) != 0)
     {
         return;
