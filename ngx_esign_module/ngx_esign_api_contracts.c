@@ -301,11 +301,10 @@ ngx_esign_ct_load_any(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
     int action, char *id, json_t **c, ngx_int_t *masked, ngx_str_t *raw,
     ngx_int_t *rc)
 {
-    int           err;
-    MDB_txn      *txn;
-    MDB_val       k, v;
-    ngx_int_t     a;
-    json_error_t  jerr;
+    int         err;
+    MDB_txn    *txn;
+    MDB_val     v;
+    ngx_int_t   a;
 
     if (ngx_esign_ct_id(ctx, id) != NGX_OK) {
         *rc = ngx_esign_send_ct_error(r, NGX_ESIGN_CT_NOT_FOUND);
@@ -318,28 +317,20 @@ ngx_esign_ct_load_any(ngx_http_request_t *r, ngx_esign_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
-    k.mv_data = id;
-    k.mv_size = ngx_strlen(id);
+    err = esign_db_get_json_val(txn,
+                                ngx_esign_store_dbi(r, ESIGN_DB_CONTRACTS),
+                                id, ngx_strlen(id), c, &v);
 
-    err = mdb_get(txn, ngx_esign_store_dbi(r, ESIGN_DB_CONTRACTS), &k, &v);
+    if (err == 0 && raw != NULL) {
+        raw->data = ngx_pnalloc(r->pool, v.mv_size);
 
-    if (err == 0) {
-        *c = json_loadb(v.mv_data, v.mv_size, 0, &jerr);
+        if (raw->data == NULL) {
+            json_decref(*c);
+            err = ENOMEM;
 
-        if (*c == NULL) {
-            err = MDB_CORRUPTED;
-
-        } else if (raw != NULL) {
-            raw->data = ngx_pnalloc(r->pool, v.mv_size);
-
-            if (raw->data == NULL) {
-                json_decref(*c);
-                err = ENOMEM;
-
-            } else {
-                ngx_memcpy(raw->data, v.mv_data, v.mv_size);
-                raw->len = v.mv_size;
-            }
+        } else {
+            ngx_memcpy(raw->data, v.mv_data, v.mv_size);
+            raw->len = v.mv_size;
         }
     }
 

@@ -779,9 +779,8 @@ static int
 ngx_esign_ct_get(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op,
     json_t **c)
 {
-    int           rc;
-    MDB_val       k, v;
-    json_error_t  err;
+    int      rc;
+    MDB_val  k, v;
 
     if (op->snapshot == NULL || op->snapshot_raw.len == 0) {
         return esign_contract_get(txn, dbis, op->id, c);
@@ -804,9 +803,7 @@ ngx_esign_ct_get(MDB_txn *txn, MDB_dbi *dbis, ngx_esign_ct_op_t *op,
         return 0;
     }
 
-    *c = json_loadb(v.mv_data, v.mv_size, 0, &err);
-
-    return *c != NULL ? 0 : MDB_CORRUPTED;
+    return esign_contract_get(txn, dbis, op->id, c);
 }
 
 

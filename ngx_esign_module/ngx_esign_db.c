@@ -82,19 +82,29 @@ int
 esign_db_get_json(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
     json_t **out)
 {
+    MDB_val  v;
+
+    return esign_db_get_json_val(txn, dbi, key, klen, out, &v);
+}
+
+
+int
+esign_db_get_json_val(MDB_txn *txn, MDB_dbi dbi, const void *key,
+    size_t klen, json_t **out, MDB_val *val)
+{
     int           rc;
-    MDB_val       k, v;
+    MDB_val       k;
     json_error_t  err;
 
     k.mv_data = (void *) key;
     k.mv_size = klen;
 
-    rc = mdb_get(txn, dbi, &k, &v);
+    rc = mdb_get(txn, dbi, &k, val);
     if (rc != 0) {
         return rc;
     }
 
-    *out = json_loadb(v.mv_data, v.mv_size, 0, &err);
+    *out = json_loadb(val->mv_data, val->mv_size, 0, &err);
 
     return *out != NULL ? 0 : MDB_CORRUPTED;
 }

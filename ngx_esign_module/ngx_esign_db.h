@@ -72,6 +72,9 @@ int esign_db_put_json(MDB_txn *txn, MDB_dbi dbi, const void *key,
  */
 int esign_db_get_json(MDB_txn *txn, MDB_dbi dbi, const void *key,
     size_t klen, json_t **out);
+/* The same, also giving the stored bytes (valid until the txn ends). */
+int esign_db_get_json_val(MDB_txn *txn, MDB_dbi dbi, const void *key,
+    size_t klen, json_t **out, MDB_val *val);
 
 /*
  * The same for records read on every request and rarely changed: *out
