@@ -567,6 +567,25 @@ esl__shard_key(esl_ledger *l, const char *name, esl__shard *sh)
 }
 
 
+int
+esl_shard_stripe(esl_ledger *l, const char *shard)
+{
+    esl__shard  sh;
+
+    if (l == NULL || esl__shard_key(l, shard, &sh) != ESL_OK) {
+        return -1;
+    }
+    return (int) sh.si;
+}
+
+
+unsigned
+esl_stripes(const esl_ledger *l)
+{
+    return l != NULL ? l->nstripes : 0;
+}
+
+
 void
 esl__shard_name(const esl__shard *sh, char *out)
 {

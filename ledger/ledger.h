@@ -364,6 +364,12 @@ void esl_options_init(esl_options *o);
 int  esl_open(const char *dir, const esl_options *opts, esl_ledger **l);
 void esl_close(esl_ledger *l);      /* no call may be running; NULL ok */
 
+/* The stripe (0 .. esl_stripes(l) - 1) holding the shard, or -1 for a
+ * name that is not a shard name.  Appends to shards of different stripes
+ * take different writer locks, so they may run in parallel threads. */
+int      esl_shard_stripe(esl_ledger *l, const char *shard);
+unsigned esl_stripes(const esl_ledger *l);
+
 /* mdb_reader_check on every stripe; *dead (may be NULL) gets the count
  * of stale reader slots cleared. */
 int esl_reader_check(esl_ledger *l, int *dead);

@@ -17,12 +17,29 @@
 
 typedef struct ngx_esign_ledger_wait_s  ngx_esign_ledger_wait_t;
 
+/* One caller's items of one stripe, queued for that stripe's writer. */
 struct ngx_esign_ledger_wait_s {
-    ngx_esign_ledger_item_t   *items;
+    ngx_esign_ledger_item_t  **items;
     size_t                     n;
+    unsigned                   stripe;
     int                        done;
     ngx_esign_ledger_wait_t   *next;
 };
+
+
+/*
+ * Group commit per stripe: a stripe has its own queue and its own writer
+ * at a time, so appends to shards of different stripes (different LMDB
+ * writer locks) commit in parallel threads.  Stripes beyond the table
+ * share queues (stripe modulo the table size).
+ */
+#define NGX_ESIGN_LEDGER_QUEUES  16
+
+typedef struct {
+    ngx_esign_ledger_wait_t   *head;
+    ngx_esign_ledger_wait_t  **tail;
+    int                        busy;
+} ngx_esign_ledger_queue_t;
 
 
 /* per worker process */
@@ -32,8 +49,7 @@ static pthread_mutex_t           ngx_esign_ledger_mu =
     PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t            ngx_esign_ledger_cv =
     PTHREAD_COND_INITIALIZER;
-static ngx_esign_ledger_wait_t  *ngx_esign_ledger_queue;
-static int                       ngx_esign_ledger_busy;
+static ngx_esign_ledger_queue_t  ngx_esign_ledger_q[NGX_ESIGN_LEDGER_QUEUES];
 static ngx_event_t               ngx_esign_ledger_ev;
 static ngx_thread_task_t        *ngx_esign_ledger_task;
 static ngx_esign_main_conf_t    *ngx_esign_ledger_emcf;
@@ -195,10 +211,7 @@ ngx_esign_ledger_write(ngx_esign_ledger_wait_t *batch)
     n = 0;
 
     for (w = batch; w != NULL; w = w->next) {
-        for (i = 0; i < w->n; i++) {
-            w->items[i].rc = 1;          /* not yet written */
-            n++;
-        }
+        n += w->n;
     }
 
     entries = malloc(n * sizeof(esl_entry));
@@ -208,7 +221,7 @@ ngx_esign_ledger_write(ngx_esign_ledger_wait_t *batch)
     if (entries == NULL || results == NULL || refs == NULL) {
         for (w = batch; w != NULL; w = w->next) {
             for (i = 0; i < w->n; i++) {
-                w->items[i].rc = ESL_ENOMEM;
+                w->items[i]->rc = ESL_ENOMEM;
             }
         }
 
@@ -223,7 +236,7 @@ ngx_esign_ledger_write(ngx_esign_ledger_wait_t *batch)
 
         for (v = batch; v != NULL; v = v->next) {
             for (i = 0; i < v->n; i++) {
-                it = &v->items[i];
+                it = v->items[i];
 
                 if (it->rc != 1) {
                     continue;
@@ -283,66 +296,160 @@ done:
 }
 
 
+/*
+ * Leads stripe q's queue: takes its waiters (bounded, in arrival order),
+ * writes them, wakes everyone.  Called and returns with the mutex held.
+ */
+static void
+ngx_esign_ledger_lead(ngx_esign_ledger_queue_t *q)
+{
+    size_t                    count;
+    ngx_esign_ledger_wait_t  *batch, *w, **pw;
+
+    q->busy = 1;
+
+    batch = q->head;
+    count = 0;
+
+    for (pw = &batch; *pw != NULL; pw = &(*pw)->next) {
+        count += (*pw)->n;
+
+        if (count >= NGX_ESIGN_LEDGER_BATCH_MAX) {
+            pw = &(*pw)->next;
+            break;
+        }
+    }
+
+    q->head = *pw;
+    *pw = NULL;
+
+    if (q->head == NULL) {
+        q->tail = &q->head;
+    }
+
+    pthread_mutex_unlock(&ngx_esign_ledger_mu);
+
+    ngx_esign_ledger_write(batch);
+
+    pthread_mutex_lock(&ngx_esign_ledger_mu);
+
+    for (w = batch; w != NULL; w = w->next) {
+        w->done = 1;
+    }
+
+    q->busy = 0;
+    pthread_cond_broadcast(&ngx_esign_ledger_cv);
+}
+
+
 int
 ngx_esign_ledger_append(ngx_esign_ledger_item_t *items, size_t n)
 {
-    size_t                    i, count;
-    ngx_esign_ledger_wait_t   self, *batch, *w, **pw;
+    int                       *stripe, pending;
+    size_t                     i, j, k, nw, nstripes;
+    ngx_esign_ledger_wait_t   *ws, *w;
+    ngx_esign_ledger_item_t  **refs;
+    ngx_esign_ledger_queue_t  *q;
 
     if (ngx_esign_ledger_handle == NULL) {
         return -1;
     }
 
-    self.items = items;
-    self.n = n;
-    self.done = 0;
+    ws = malloc(n * sizeof(ngx_esign_ledger_wait_t));
+    refs = malloc(n * sizeof(ngx_esign_ledger_item_t *));
+    stripe = malloc(n * sizeof(int));
 
-    pthread_mutex_lock(&ngx_esign_ledger_mu);
-
-    self.next = ngx_esign_ledger_queue;
-    ngx_esign_ledger_queue = &self;
-
-    while (!self.done) {
-
-        if (ngx_esign_ledger_busy) {
-            pthread_cond_wait(&ngx_esign_ledger_cv, &ngx_esign_ledger_mu);
-            continue;
+    if (ws == NULL || refs == NULL || stripe == NULL) {
+        for (i = 0; i < n; i++) {
+            items[i].rc = ESL_ENOMEM;
         }
 
-        /* lead: take the waiters (bounded), write them, wake everyone */
+        goto done;
+    }
 
-        ngx_esign_ledger_busy = 1;
+    /* one waiter per stripe with items; a name no shard has fails here */
 
-        batch = ngx_esign_ledger_queue;
-        count = 0;
+    for (i = 0; i < n; i++) {
+        stripe[i] = esl_shard_stripe(ngx_esign_ledger_handle, items[i].shard);
+        items[i].rc = stripe[i] < 0 ? ESL_EINVAL : 1;   /* 1: not written */
+    }
 
-        for (pw = &batch; *pw != NULL; pw = &(*pw)->next) {
-            count += (*pw)->n;
+    nstripes = esl_stripes(ngx_esign_ledger_handle);
+    nw = 0;
+    k = 0;
 
-            if (count >= NGX_ESIGN_LEDGER_BATCH_MAX) {
-                pw = &(*pw)->next;
-                break;
+    for (j = 0; j < nstripes && k < n; j++) {
+        w = &ws[nw];                     /* nw <= k < n */
+        w->items = &refs[k];
+        w->n = 0;
+
+        for (i = 0; i < n; i++) {
+            if (stripe[i] == (int) j) {
+                w->items[w->n++] = &items[i];
             }
         }
 
-        ngx_esign_ledger_queue = *pw;
-        *pw = NULL;
-
-        pthread_mutex_unlock(&ngx_esign_ledger_mu);
-
-        ngx_esign_ledger_write(batch);
-
-        pthread_mutex_lock(&ngx_esign_ledger_mu);
-
-        for (w = batch; w != NULL; w = w->next) {
-            w->done = 1;
+        if (w->n == 0) {
+            continue;
         }
 
-        ngx_esign_ledger_busy = 0;
-        pthread_cond_broadcast(&ngx_esign_ledger_cv);
+        k += w->n;
+        w->stripe = j % NGX_ESIGN_LEDGER_QUEUES;
+        w->done = 0;
+        w->next = NULL;
+        nw++;
+    }
+
+    pthread_mutex_lock(&ngx_esign_ledger_mu);
+
+    for (i = 0; i < nw; i++) {
+        q = &ngx_esign_ledger_q[ws[i].stripe];
+
+        if (q->tail == NULL) {
+            q->tail = &q->head;
+        }
+
+        *q->tail = &ws[i];
+        q->tail = &ws[i].next;
+    }
+
+    for ( ;; ) {
+        pending = 0;
+        q = NULL;
+
+        for (i = 0; i < nw; i++) {
+            if (ws[i].done) {
+                continue;
+            }
+
+            pending = 1;
+
+            /* not busy: nobody took ours yet, it is still queued */
+
+            if (q == NULL && !ngx_esign_ledger_q[ws[i].stripe].busy) {
+                q = &ngx_esign_ledger_q[ws[i].stripe];
+            }
+        }
+
+        if (!pending) {
+            break;
+        }
+
+        if (q != NULL) {
+            ngx_esign_ledger_lead(q);
+            continue;
+        }
+
+        pthread_cond_wait(&ngx_esign_ledger_cv, &ngx_esign_ledger_mu);
     }
 
     pthread_mutex_unlock(&ngx_esign_ledger_mu);
+
+done:
+
+    free(ws);
+    free(refs);
+    free(stripe);
 
     for (i = 0; i < n; i++) {
         if (items[i].rc != ESL_OK) {

@@ -34,9 +34,11 @@ esl_ledger *ngx_esign_ledger(void);
 
 /*
  * Thread side: appends the items durably.  Concurrent callers of one
- * worker are batched (group commit): one caller leads and writes every
- * waiting item, one esl_append_batch per shard; the others wait.
- * Returns 0 when every item is durable (appended or duplicate), else -1.
+ * worker are batched per ledger stripe (group commit): for each stripe,
+ * one caller leads and writes every waiting item of that stripe, one
+ * esl_append_batch per shard, while the others wait; different stripes
+ * are written by different callers at the same time.  Returns 0 when
+ * every item is durable (appended or duplicate), else -1.
  */
 int ngx_esign_ledger_append(ngx_esign_ledger_item_t *items, size_t n);
 

@@ -38,10 +38,11 @@ struct ngx_esign_store_task_s {
  * own nested transaction of one write transaction (a writer that fails
  * aborts only its nested transaction) and commits once: one fsync for the
  * batch instead of one per request.  Everyone waits for the commit of
- * their batch, so "done" still means durable.  Writers that carry
- * evidence have it appended to the ledger by the leader, the whole batch
- * in one ledger append (one signed block per shard and batch), after the
- * state commit and while the next batch already commits.
+ * their batch, so "done" still means durable.  Then each writer that
+ * carries evidence appends it to the ledger itself, while the next batch
+ * already commits: the ledger groups the appends of all writers per
+ * stripe (one signed block per shard and ledger batch) and writes
+ * different stripes in parallel threads.
  */
 #define NGX_ESIGN_STORE_BATCH_MAX  256
 
@@ -71,7 +72,7 @@ static ngx_int_t ngx_esign_store_path(ngx_pool_t *pool,
     ngx_esign_main_conf_t *emcf, const char *sub, ngx_str_t *path);
 static void ngx_esign_store_reader_check(ngx_event_t *ev);
 static void ngx_esign_store_write_run(void *data, ngx_log_t *log);
-static void ngx_esign_store_append_evidence(ngx_esign_store_task_t *batch);
+static void ngx_esign_store_append_evidence(ngx_esign_store_task_t *st);
 
 
 static ngx_int_t
@@ -538,94 +539,36 @@ ngx_esign_store_batch(ngx_esign_store_task_t *batch)
  * durable in the ledger.
  */
 static void
-ngx_esign_store_append_evidence(ngx_esign_store_task_t *batch)
+ngx_esign_store_append_evidence(ngx_esign_store_task_t *st)
 {
-    int                       rc;
-    size_t                    n, k, i, n_all;
-    ngx_esign_store_task_t   *st;
-    ngx_esign_ledger_item_t  *all, *items;
+    size_t                    n, i;
+    ngx_esign_ledger_item_t  *items;
 
-    n = 0;
-
-    for (st = batch; st != NULL; st = st->next) {
-        if (st->evidence != NULL && st->rc == 0) {
-            n += st->evidence(st->data, &items);
-        }
+    if (st->evidence == NULL || st->rc != 0) {
+        return;
     }
 
+    n = st->evidence(st->data, &items);
     if (n == 0) {
         return;
     }
 
-    all = malloc(n * sizeof(ngx_esign_ledger_item_t));
-
-    if (all == NULL) {
-        /* no memory for the batch: each writer on its own */
-
-        for (st = batch; st != NULL; st = st->next) {
-            if (st->evidence != NULL && st->rc == 0) {
-                k = st->evidence(st->data, &items);
-                *st->ledger_rc = k ? ngx_esign_ledger_append(items, k) : 0;
-            }
-        }
-
-        return;
-    }
-
-    k = 0;
-
-    for (st = batch; st != NULL; st = st->next) {
-        if (st->evidence != NULL && st->rc == 0) {
-            i = st->evidence(st->data, &items);
-            memcpy(&all[k], items, i * sizeof(ngx_esign_ledger_item_t));
-            k += i;
-        }
-    }
-
-    n_all = n;
-
-    (void) ngx_esign_ledger_append(all, n);
-
-    k = 0;
-
-    for (st = batch; st != NULL; st = st->next) {
-        if (st->evidence == NULL || st->rc != 0) {
-            continue;
-        }
-
-        n = st->evidence(st->data, &items);
-        rc = 0;
-
-        for (i = 0; i < n; i++, k++) {
-            items[i].result = all[k].result;
-            items[i].rc = all[k].rc;
-
-            if (all[k].rc != ESL_OK) {
-                rc = -1;
-            }
-        }
-
-        *st->ledger_rc = rc;
-    }
+    *st->ledger_rc = ngx_esign_ledger_append(items, n);
 
     /* durable in the ledger: their outbox rows go with the next batch */
 
     pthread_mutex_lock(&ngx_esign_store_gc_mu);
 
-    for (k = 0; k < n_all && ngx_esign_store_ngc < NGX_ESIGN_STORE_GC_MAX;
-         k++)
-    {
-        if (all[k].rc == ESL_OK && all[k].outbox_key != NULL
-            && strlen(all[k].outbox_key) <= ESL_ENTRY_ID_MAX)
+    for (i = 0; i < n && ngx_esign_store_ngc < NGX_ESIGN_STORE_GC_MAX; i++) {
+        if (items[i].rc == ESL_OK && items[i].outbox_key != NULL
+            && strlen(items[i].outbox_key) <= ESL_ENTRY_ID_MAX)
         {
             strcpy(ngx_esign_store_gc[ngx_esign_store_ngc++],
-                   all[k].outbox_key);
+                   items[i].outbox_key);
         }
     }
 
     pthread_mutex_unlock(&ngx_esign_store_gc_mu);
-
-    free(all);
 }
 
 
@@ -648,7 +591,7 @@ ngx_esign_store_write_run(void *data, ngx_log_t *log)
     while (!self->done) {
 
         if (ngx_esign_store_busy || ngx_esign_store_queue == NULL) {
-            /* a batch is committing, or ours is appending its evidence */
+            /* a batch is committing (perhaps ours), or none is queued */
             pthread_cond_wait(&ngx_esign_store_cv, &ngx_esign_store_mu);
             continue;
         }
@@ -677,16 +620,11 @@ ngx_esign_store_write_run(void *data, ngx_log_t *log)
 
         ngx_esign_store_batch(batch);
 
-        /* the next batch may commit while this one goes to the ledger */
+        /* durable: the next batch may commit */
 
         pthread_mutex_lock(&ngx_esign_store_mu);
+
         ngx_esign_store_busy = 0;
-        pthread_cond_broadcast(&ngx_esign_store_cv);
-        pthread_mutex_unlock(&ngx_esign_store_mu);
-
-        ngx_esign_store_append_evidence(batch);
-
-        pthread_mutex_lock(&ngx_esign_store_mu);
 
         for ( /* void */ ; batch != NULL; batch = batch->next) {
             batch->done = 1;
@@ -696,6 +634,8 @@ ngx_esign_store_write_run(void *data, ngx_log_t *log)
     }
 
     pthread_mutex_unlock(&ngx_esign_store_mu);
+
+    ngx_esign_store_append_evidence(self);
 }
 
 

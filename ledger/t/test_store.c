@@ -6,6 +6,7 @@
  * (R-LEDG-1, R-LEDG-6, R-EVID-3, R-EVID-4, R-XCH-3)
  */
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <lmdb.h>
@@ -287,6 +288,67 @@ test_idempotency(esl_signer *s, esl_verifier *v)
     esl_close(l);
 }
 
+static long
+file_size(const char *dir, int stripe)
+{
+    char         path[4200];
+    struct stat  sb;
+
+    snprintf(path, sizeof(path), "%s/stripe-%02d/data.mdb", dir, stripe);
+    return stat(path, &sb) == 0 ? (long) sb.st_size : -1;
+}
+
+/* esl_shard_stripe: the stripe an append to the shard writes. */
+static void
+test_stripes(esl_signer *s, esl_verifier *v)
+{
+    int                i, k, seen[3] = { 0, 0, 0 }, bad;
+    char              *d, name[16], id[65];
+    long               before[3], after[3];
+    esl_entry          e;
+    esl_ledger        *l;
+    esl_append_result  res;
+
+    d = tmpdir();
+    l = open_ledger(d, ESL_HASH_SM3, v);
+    is_int((int) esl_stripes(l), 3, "esl_stripes: the count it was made with");
+    bad = 0;
+    for (i = 0; i < 60; i++) {
+        snprintf(name, sizeof(name), "inst-%d", i);
+        k = esl_shard_stripe(l, name);
+        if (k < 0 || k > 2 || esl_shard_stripe(l, name) != k) {
+            bad++;
+            continue;
+        }
+        seen[k]++;
+    }
+    ok(bad == 0 && seen[0] > 0 && seen[1] > 0 && seen[2] > 0,
+       "60 shard names map to stripes 0..2, all used, stable");
+    is_int(esl_shard_stripe(l, "bad/name"), -1, "not a shard name: -1");
+    is_int(esl_shard_stripe(l, ""), -1, "empty name: -1");
+    is_int(esl_shard_stripe(NULL, "t1"), -1, "no ledger: -1");
+    is_int((int) esl_stripes(NULL), 0, "no ledger: 0 stripes");
+
+    /* the shard's pages land in that stripe's file and no other */
+    for (k = 0; k < 3; k++) {
+        before[k] = file_size(d, k);
+    }
+    k = esl_shard_stripe(l, "inst-7");
+    sample_entry(&e, 1, id, pays[0], sizeof(pays[0]));
+    is_int(esl_append_batch(l, "inst-7", &e, 1, s, &res, NULL), ESL_OK,
+           "append to inst-7");
+    for (i = 0; i < 3; i++) {
+        after[i] = file_size(d, i);
+    }
+    ok(after[k] > before[k] && after[(k + 1) % 3] == before[(k + 1) % 3]
+       && after[(k + 2) % 3] == before[(k + 2) % 3],
+       "only stripe %d (esl_shard_stripe) grew: %ld -> %ld", k, before[k],
+       after[k]);
+    esl_close(l);
+    rm_rf(d);
+    free(d);
+}
+
 /* Several processes append to the same shards at once: LMDB's writer
  * lock serialises them and each reads the last block inside its txn. */
 static void
@@ -473,6 +535,7 @@ main(void)
     esl_verifier_from_signer(s, &v);
     test_tree_300(s, v);
     test_idempotency(s, v);
+    test_stripes(s, v);
     test_multiprocess(s, v);
     test_old_format(s);
     esl_verifier_free(v);
