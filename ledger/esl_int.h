@@ -117,10 +117,11 @@ int esl__sm2_sign_k(const esl_sm2_key *key, const unsigned char e[32],
     const unsigned char k[32], unsigned char sig[64]);
 int esl__sm2_mul(const unsigned char *pub, const unsigned char k[32],
     unsigned char out[65]);
-/* s G + t pub by verification's code (pub NULL: s G), and one raw field
- * operation (see esl_sm2ec.c) to check the arithmetic against BIGNUM. */
+/* s G + t pub by verification's code (pub NULL: s G): the signed-window
+ * chain, or (comb 1) the per-key tables; and one raw field operation
+ * (see esl_sm2ec.c) to check the arithmetic against BIGNUM. */
 int esl__sm2_mul2(const unsigned char s[32], const unsigned char *pub,
-    const unsigned char t[32], unsigned char out[65]);
+    const unsigned char t[32], int comb, unsigned char out[65]);
 int esl__sm2_fp(int op, const unsigned char a[32], const unsigned char b[32],
     unsigned char out[32]);
 

@@ -374,7 +374,7 @@ test_interop(void)
     esl_sm2_key    *key;
     esl_buf         db = { NULL, 0 };
     size_t          len, derlen;
-    int             i, bad1 = 0, bad2 = 0;
+    int             i, j, bad1 = 0, bad2 = 0, bad3 = 0;
 
     for (i = 0; i < 40; i++) {
         pk = EVP_PKEY_Q_keygen(NULL, NULL, "SM2");
@@ -421,8 +421,17 @@ test_interop(void)
         p = der;
         bad2 += EVP_DigestSignInit(m, NULL, EVP_sm3(), NULL, pk) != 1
                 || EVP_DigestSign(m, der, &derlen, msg, len) != 1
-                || esl_sm2_sig_from_der(p, derlen, sig) != ESL_OK
-                || esl_sm2_verify_e(pub, e, sig) != ESL_OK;
+                || esl_sm2_sig_from_der(p, derlen, sig) != ESL_OK;
+
+        /* the first verification by the signed-window chain, the next
+         * ones by the key's table, built on the second; both refuse a
+         * changed digest */
+        for (j = 0; j < 3; j++) {
+            bad2 += esl_sm2_verify_e(pub, e, sig) != ESL_OK;
+            e[j] ^= 0x40;
+            bad3 += esl_sm2_verify_e(pub, e, sig) != ESL_ESIG;
+            e[j] ^= 0x40;
+        }
         EVP_MD_CTX_free(m);
         EVP_PKEY_CTX_free(pc);
         esl_sm2_key_free(key);
@@ -430,7 +439,10 @@ test_interop(void)
     }
     is_int(bad1, 0, "40 keys from OpenSSL: same public point, our "
            "signatures verify with OpenSSL's SM2");
-    is_int(bad2, 0, "OpenSSL's signatures verify here");
+    is_int(bad2, 0, "OpenSSL's signatures verify here, 3 times each (the "
+           "later ones by the key's table; 40 keys, so the 16-key cache "
+           "evicts)");
+    is_int(bad3, 0, "a changed digest fails on both paths");
 }
 
 
@@ -656,7 +668,8 @@ test_dual(void)
 {
     unsigned char  k[32], q[6][65], sc[40][32], got[65], want[65];
     BIGNUM        *b = BN_new();
-    int            i, j, l, nq = 0, ns = 0, bad = 0, n = 0, rg, rw;
+    int            i, j, l, nq = 0, ns = 0, bad = 0, badc = 0, n = 0, rg,
+                   rw;
 
     memset(k, 0, 32);
     for (i = 1; i <= 3; i++) {
@@ -695,9 +708,14 @@ test_dual(void)
                     break;                  /* s G alone */
                 }
                 rw = ref_mul2(sc[i], l < 0 ? NULL : q[l], sc[j], want);
-                rg = esl__sm2_mul2(sc[i], l < 0 ? NULL : q[l], sc[j], got);
+                rg = esl__sm2_mul2(sc[i], l < 0 ? NULL : q[l], sc[j], 0,
+                                   got);
                 bad += rw == 0 ? rg != ESL_OK || memcmp(got, want, 65) != 0
                                : rg != ESL_ECRYPTO;
+                rg = esl__sm2_mul2(sc[i], l < 0 ? NULL : q[l], sc[j], 1,
+                                   got);
+                badc += rw == 0 ? rg != ESL_OK || memcmp(got, want, 65) != 0
+                                : rg != ESL_ECRYPTO;
                 n++;
             }
         }
@@ -705,6 +723,8 @@ test_dual(void)
     is_int(bad, 0, "s G + t Q equals OpenSSL for %d (s, Q, t): Q = G, 2G, "
            "3G, -G, random; s, t in 0..16, 31, n-16..n-1, n-31, 2^255, "
            "random; identity results included", n);
+    is_int(badc, 0, "the same %d by the per-key tables (Q's built once, "
+           "then from the cache)", n);
     BN_free(b);
 }
 
