@@ -15,8 +15,6 @@
 #include "esc_codec.h"
 
 
-typedef struct ngx_esign_ledger_wait_s  ngx_esign_ledger_wait_t;
-
 /* One caller's items of one stripe, queued for that stripe's writer. */
 struct ngx_esign_ledger_wait_s {
     ngx_esign_ledger_item_t  **items;
@@ -342,29 +340,41 @@ ngx_esign_ledger_lead(ngx_esign_ledger_queue_t *q)
 }
 
 
-int
-ngx_esign_ledger_append(ngx_esign_ledger_item_t *items, size_t n)
+void
+ngx_esign_ledger_prepare(ngx_esign_ledger_req_t *rq,
+    ngx_esign_ledger_item_t *items, size_t n)
 {
-    int                       *stripe, pending;
+    int                       *stripe;
     size_t                     i, j, k, nw, nstripes;
     ngx_esign_ledger_wait_t   *ws, *w;
     ngx_esign_ledger_item_t  **refs;
-    ngx_esign_ledger_queue_t  *q;
 
-    if (ngx_esign_ledger_handle == NULL) {
-        return -1;
+    rq->items = items;
+    rq->n = n;
+    rq->ws = NULL;
+    rq->refs = NULL;
+    rq->nw = 0;
+
+    if (n == 0) {
+        return;
     }
 
     ws = malloc(n * sizeof(ngx_esign_ledger_wait_t));
     refs = malloc(n * sizeof(ngx_esign_ledger_item_t *));
     stripe = malloc(n * sizeof(int));
 
-    if (ws == NULL || refs == NULL || stripe == NULL) {
+    if (ngx_esign_ledger_handle == NULL
+        || ws == NULL || refs == NULL || stripe == NULL)
+    {
         for (i = 0; i < n; i++) {
-            items[i].rc = ESL_ENOMEM;
+            items[i].rc = ngx_esign_ledger_handle == NULL ? ESL_EINVAL
+                                                          : ESL_ENOMEM;
         }
 
-        goto done;
+        free(ws);
+        free(refs);
+        free(stripe);
+        return;
     }
 
     /* one waiter per stripe with items; a name no shard has fails here */
@@ -400,24 +410,56 @@ ngx_esign_ledger_append(ngx_esign_ledger_item_t *items, size_t n)
         nw++;
     }
 
+    free(stripe);
+
+    rq->ws = ws;
+    rq->refs = refs;
+    rq->nw = nw;
+}
+
+
+void
+ngx_esign_ledger_submit(ngx_esign_ledger_req_t **rqs, size_t n)
+{
+    size_t                     i, j;
+    ngx_esign_ledger_queue_t  *q;
+
     pthread_mutex_lock(&ngx_esign_ledger_mu);
 
-    for (i = 0; i < nw; i++) {
-        q = &ngx_esign_ledger_q[ws[i].stripe];
+    for (j = 0; j < n; j++) {
+        for (i = 0; i < rqs[j]->nw; i++) {
+            q = &ngx_esign_ledger_q[rqs[j]->ws[i].stripe];
 
-        if (q->tail == NULL) {
-            q->tail = &q->head;
+            if (q->tail == NULL) {
+                q->tail = &q->head;
+            }
+
+            *q->tail = &rqs[j]->ws[i];
+            q->tail = &rqs[j]->ws[i].next;
         }
-
-        *q->tail = &ws[i];
-        q->tail = &ws[i].next;
     }
+
+    pthread_mutex_unlock(&ngx_esign_ledger_mu);
+}
+
+
+int
+ngx_esign_ledger_finish(ngx_esign_ledger_req_t *rq)
+{
+    int                        pending;
+    size_t                     i;
+    ngx_esign_ledger_wait_t   *ws;
+    ngx_esign_ledger_queue_t  *q;
+
+    ws = rq->ws;
+
+    pthread_mutex_lock(&ngx_esign_ledger_mu);
 
     for ( ;; ) {
         pending = 0;
         q = NULL;
 
-        for (i = 0; i < nw; i++) {
+        for (i = 0; i < rq->nw; i++) {
             if (ws[i].done) {
                 continue;
             }
@@ -445,19 +487,36 @@ ngx_esign_ledger_append(ngx_esign_ledger_item_t *items, size_t n)
 
     pthread_mutex_unlock(&ngx_esign_ledger_mu);
 
-done:
+    free(rq->ws);
+    free(rq->refs);
+    rq->ws = NULL;
+    rq->refs = NULL;
+    rq->nw = 0;
 
-    free(ws);
-    free(refs);
-    free(stripe);
-
-    for (i = 0; i < n; i++) {
-        if (items[i].rc != ESL_OK) {
+    for (i = 0; i < rq->n; i++) {
+        if (rq->items[i].rc != ESL_OK) {
             return -1;
         }
     }
 
     return 0;
+}
+
+
+int
+ngx_esign_ledger_append(ngx_esign_ledger_item_t *items, size_t n)
+{
+    ngx_esign_ledger_req_t   rq, *p;
+
+    if (ngx_esign_ledger_handle == NULL) {
+        return -1;
+    }
+
+    ngx_esign_ledger_prepare(&rq, items, n);
+    p = &rq;
+    ngx_esign_ledger_submit(&p, 1);
+
+    return ngx_esign_ledger_finish(&rq);
 }
 
 

@@ -32,6 +32,17 @@ void ngx_esign_ledger_exit_process(ngx_esign_main_conf_t *emcf);
 /* The worker's handle (NULL before init_process or after a failure). */
 esl_ledger *ngx_esign_ledger(void);
 
+typedef struct ngx_esign_ledger_wait_s  ngx_esign_ledger_wait_t;
+
+/* One caller's append in flight (see ngx_esign_ledger_prepare). */
+typedef struct {
+    ngx_esign_ledger_item_t   *items;
+    size_t                     n;
+    ngx_esign_ledger_wait_t   *ws;          /* one per stripe used */
+    ngx_esign_ledger_item_t  **refs;
+    size_t                     nw;
+} ngx_esign_ledger_req_t;
+
 /*
  * Thread side: appends the items durably.  Concurrent callers of one
  * worker are batched per ledger stripe (group commit): for each stripe,
@@ -41,6 +52,20 @@ esl_ledger *ngx_esign_ledger(void);
  * every item is durable (appended or duplicate), else -1.
  */
 int ngx_esign_ledger_append(ngx_esign_ledger_item_t *items, size_t n);
+
+/*
+ * The same in three steps, so that several callers join the queues at
+ * once and the first leader of a stripe finds all of their items (the
+ * writers of one state batch): prepare each request (no lock; an item
+ * that cannot be appended gets its error now), submit them together,
+ * then each caller finishes its own (waits, or leads a stripe; 0 or -1
+ * as ngx_esign_ledger_append).  Every prepared request must be
+ * submitted and finished.
+ */
+void ngx_esign_ledger_prepare(ngx_esign_ledger_req_t *rq,
+    ngx_esign_ledger_item_t *items, size_t n);
+void ngx_esign_ledger_submit(ngx_esign_ledger_req_t **rqs, size_t n);
+int ngx_esign_ledger_finish(ngx_esign_ledger_req_t *rq);
 
 /*
  * A receipt for the entry with that leaf hash (new JSON reference), or

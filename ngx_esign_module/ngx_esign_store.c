@@ -25,6 +25,8 @@ struct ngx_esign_store_task_s {
     /* evidence to append to the ledger once the state is durable */
     ngx_esign_store_evidence_pt  evidence;
     int                         *ledger_rc;
+    ngx_esign_ledger_req_t       ledger;     /* submitted by the leader */
+    unsigned                     queued;
 
     /* group commit: the queue of waiting writers of this process */
     ngx_esign_store_task_t    *next;
@@ -38,10 +40,11 @@ struct ngx_esign_store_task_s {
  * own nested transaction of one write transaction (a writer that fails
  * aborts only its nested transaction) and commits once: one fsync for the
  * batch instead of one per request.  Everyone waits for the commit of
- * their batch, so "done" still means durable.  Then each writer that
- * carries evidence appends it to the ledger itself, while the next batch
- * already commits: the ledger groups the appends of all writers per
- * stripe (one signed block per shard and ledger batch) and writes
+ * their batch, so "done" still means durable.  Then the evidence: the
+ * leader queues the entries of all its writers in the ledger at once,
+ * and each writer waits for its own (or writes a stripe's queue) while
+ * the next batch already commits.  The ledger groups the queued entries
+ * per stripe (one signed block per shard and ledger batch) and writes
  * different stripes in parallel threads.
  */
 #define NGX_ESIGN_STORE_BATCH_MAX  256
@@ -72,6 +75,7 @@ static ngx_int_t ngx_esign_store_path(ngx_pool_t *pool,
     ngx_esign_main_conf_t *emcf, const char *sub, ngx_str_t *path);
 static void ngx_esign_store_reader_check(ngx_event_t *ev);
 static void ngx_esign_store_write_run(void *data, ngx_log_t *log);
+static void ngx_esign_store_queue_evidence(ngx_esign_store_task_t *batch);
 static void ngx_esign_store_append_evidence(ngx_esign_store_task_t *st);
 
 
@@ -538,28 +542,56 @@ ngx_esign_store_batch(ngx_esign_store_task_t *batch)
  * writer learns through its ledger_rc whether all of its items are
  * durable in the ledger.
  */
+/* Leader, after the commit: the batch's evidence joins the ledger. */
+static void
+ngx_esign_store_queue_evidence(ngx_esign_store_task_t *batch)
+{
+    size_t                     n, k;
+    ngx_esign_store_task_t    *st;
+    ngx_esign_ledger_item_t   *items;
+    ngx_esign_ledger_req_t    *rqs[NGX_ESIGN_STORE_BATCH_MAX];
+
+    n = 0;
+
+    for (st = batch; st != NULL; st = st->next) {
+        st->queued = 0;
+
+        if (st->evidence == NULL || st->rc != 0) {
+            continue;
+        }
+
+        k = st->evidence(st->data, &items);
+        ngx_esign_ledger_prepare(&st->ledger, items, k);
+        st->queued = 1;
+        rqs[n++] = &st->ledger;
+    }
+
+    ngx_esign_ledger_submit(rqs, n);
+}
+
+
+/* Each writer: waits for its evidence to be durable in the ledger. */
 static void
 ngx_esign_store_append_evidence(ngx_esign_store_task_t *st)
 {
-    size_t                    n, i;
+    size_t                    i;
     ngx_esign_ledger_item_t  *items;
 
-    if (st->evidence == NULL || st->rc != 0) {
+    if (!st->queued) {
         return;
     }
 
-    n = st->evidence(st->data, &items);
-    if (n == 0) {
-        return;
-    }
-
-    *st->ledger_rc = ngx_esign_ledger_append(items, n);
+    *st->ledger_rc = ngx_esign_ledger_finish(&st->ledger);
+    items = st->ledger.items;
 
     /* durable in the ledger: their outbox rows go with the next batch */
 
     pthread_mutex_lock(&ngx_esign_store_gc_mu);
 
-    for (i = 0; i < n && ngx_esign_store_ngc < NGX_ESIGN_STORE_GC_MAX; i++) {
+    for (i = 0;
+         i < st->ledger.n && ngx_esign_store_ngc < NGX_ESIGN_STORE_GC_MAX;
+         i++)
+    {
         if (items[i].rc == ESL_OK && items[i].outbox_key != NULL
             && strlen(items[i].outbox_key) <= ESL_ENTRY_ID_MAX)
         {
@@ -619,6 +651,7 @@ ngx_esign_store_write_run(void *data, ngx_log_t *log)
         pthread_mutex_unlock(&ngx_esign_store_mu);
 
         ngx_esign_store_batch(batch);
+        ngx_esign_store_queue_evidence(batch);
 
         /* durable: the next batch may commit */
 
