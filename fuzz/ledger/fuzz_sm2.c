@@ -1,14 +1,21 @@
 /*
  * fuzz_sm2.c: libFuzzer differential target for the dedicated SM2
  * arithmetic (esl_sm2ec.c) against OpenSSL's generic EC code and a BIGNUM
- * reference of GB/T 32918.2.  The low two bits of the first byte pick the
- * mode; the bytes after it are the operands (big-endian, extra bytes are
- * ignored, shorter inputs are skipped):
+ * reference of GB/T 32918.2.  Bit 2 of the first byte set picks mode 4,
+ * else its low two bits pick the mode; the bytes after it are the
+ * operands (big-endian, extra bytes are ignored, shorter inputs are
+ * skipped):
  *
  *   0  k * G                      k[32]
  *   1  k * Q, Q = q * G           q[32] k[32]
  *   2  signature with nonce k     d[32] k[32] e[32]
  *   3  verification               pub[65] e[32] sig[64]
+ *   4  s * G + t * Q by the       which[1] s[32] t[32]
+ *      signed-window chain and
+ *      by the per-key tables,
+ *      Q one of G, 2G, -G and a
+ *      fixed other point (so each
+ *      table is built once)
  *
  * Property: both sides agree (the same point or both the identity; the
  * same key refusals; the same signature byte for byte, and it verifies;
@@ -356,6 +363,69 @@ done:
 }
 
 
+/* mode 4: s G + t Q, both ways, against OpenSSL */
+static void
+fuzz_dual(unsigned which, const unsigned char s[32], const unsigned char t[32])
+{
+    static const unsigned char  ks[4] = { 1, 2, 0, 0x5a };
+    unsigned char               k[32], q[65], got[65], want[65];
+    EC_POINT                   *r, *pq;
+    BIGNUM                     *bs, *bt, *bk;
+    int                         ref, comb;
+
+    /* Q = k G for k = 1, 2, n - 1 and a fixed 256-bit pattern */
+    bk = BN_new();
+    if (bk == NULL) {
+        fail("OpenSSL: out of memory");
+    }
+    if (which == 2) {
+        if (!BN_copy(bk, order) || !BN_sub_word(bk, 1)) {
+            fail("OpenSSL: BIGNUM failure");
+        }
+    } else if (!BN_set_word(bk, ks[which])
+               || (which == 3 && !BN_lshift(bk, bk, 249)))
+    {
+        fail("OpenSSL: BIGNUM failure");
+    }
+    if (BN_bn2binpad(bk, k, 32) != 32 || ref_mul(NULL, k, q) != 0) {
+        fail("reference: fixed Q");
+    }
+    BN_free(bk);
+
+    r = EC_POINT_new(grp);
+    pq = EC_POINT_new(grp);
+    bs = BN_bin2bn(s, 32, NULL);
+    bt = BN_bin2bn(t, 32, NULL);
+    if (r == NULL || pq == NULL || bs == NULL || bt == NULL
+        || !EC_POINT_oct2point(grp, pq, q, 65, bctx)
+        || !EC_POINT_mul(grp, r, bs, pq, bt, bctx))
+    {
+        fail("OpenSSL: EC_POINT_mul failed");
+    }
+    ref = EC_POINT_is_at_infinity(grp, r) ? 1 : 0;
+    if (ref == 0
+        && EC_POINT_point2oct(grp, r, POINT_CONVERSION_UNCOMPRESSED, want,
+                              65, bctx) != 65)
+    {
+        fail("OpenSSL: EC_POINT_point2oct failed");
+    }
+
+    for (comb = 0; comb < 2; comb++) {
+        if (esl__sm2_mul2(s, q, t, comb, got) != (ref ? ESL_ECRYPTO : ESL_OK)
+            || (ref == 0 && memcmp(got, want, 65) != 0))
+        {
+            fail(comb ? "s G + t Q: the per-key tables differ from OpenSSL"
+                      : "s G + t Q: the chain differs from OpenSSL");
+        }
+    }
+
+    EC_POINT_free(r);
+    EC_POINT_free(pq);
+    BN_free(bs);
+    BN_free(bt);
+}
+
+
 /* mode 3: verification of arbitrary bytes */
 static void
 fuzz_verify(const unsigned char pub[65], const unsigned char e[32],
@@ -385,6 +455,13 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     p = data + 1;
     len = size - 1;
     ref_init();
+
+    if (data[0] & 4) {
+        if (len >= 65) {
+            fuzz_dual(p[0] & 3, p + 1, p + 33);
+        }
+        return 0;
+    }
 
     switch (data[0] & 3) {
     case 0:
