@@ -359,16 +359,21 @@ ngx_esign_ledger_prepare(ngx_esign_ledger_req_t *rq,
         return;
     }
 
+    if (ngx_esign_ledger_handle == NULL) {
+        for (i = 0; i < n; i++) {
+            items[i].rc = ESL_EINVAL;
+        }
+
+        return;
+    }
+
     ws = malloc(n * sizeof(ngx_esign_ledger_wait_t));
     refs = malloc(n * sizeof(ngx_esign_ledger_item_t *));
     stripe = malloc(n * sizeof(int));
 
-    if (ngx_esign_ledger_handle == NULL
-        || ws == NULL || refs == NULL || stripe == NULL)
-    {
+    if (ws == NULL || refs == NULL || stripe == NULL) {
         for (i = 0; i < n; i++) {
-            items[i].rc = ngx_esign_ledger_handle == NULL ? ESL_EINVAL
-                                                          : ESL_ENOMEM;
+            items[i].rc = ESL_ENOMEM;
         }
 
         free(ws);
@@ -507,10 +512,6 @@ int
 ngx_esign_ledger_append(ngx_esign_ledger_item_t *items, size_t n)
 {
     ngx_esign_ledger_req_t   rq, *p;
-
-    if (ngx_esign_ledger_handle == NULL) {
-        return -1;
-    }
 
     ngx_esign_ledger_prepare(&rq, items, n);
     p = &rq;

@@ -76,7 +76,7 @@ static ngx_int_t ngx_esign_store_path(ngx_pool_t *pool,
 static void ngx_esign_store_reader_check(ngx_event_t *ev);
 static void ngx_esign_store_write_run(void *data, ngx_log_t *log);
 static void ngx_esign_store_queue_evidence(ngx_esign_store_task_t *batch);
-static void ngx_esign_store_append_evidence(ngx_esign_store_task_t *st);
+static void ngx_esign_store_await_evidence(ngx_esign_store_task_t *st);
 
 
 static ngx_int_t
@@ -537,12 +537,10 @@ ngx_esign_store_batch(ngx_esign_store_task_t *batch)
 
 
 /*
- * After the state commit: the evidence of every committed writer of the
- * batch, appended to the ledger in one call (it groups by shard).  Each
- * writer learns through its ledger_rc whether all of its items are
- * durable in the ledger.
+ * Leader, after the state commit: the evidence of every committed writer
+ * of the batch joins the ledger's queues at once, so the first writer of
+ * a stripe finds all of the batch's entries for it.
  */
-/* Leader, after the commit: the batch's evidence joins the ledger. */
 static void
 ngx_esign_store_queue_evidence(ngx_esign_store_task_t *batch)
 {
@@ -570,9 +568,12 @@ ngx_esign_store_queue_evidence(ngx_esign_store_task_t *batch)
 }
 
 
-/* Each writer: waits for its evidence to be durable in the ledger. */
+/*
+ * Each writer: waits until its evidence is durable in the ledger; its
+ * ledger_rc tells whether all of its items are.
+ */
 static void
-ngx_esign_store_append_evidence(ngx_esign_store_task_t *st)
+ngx_esign_store_await_evidence(ngx_esign_store_task_t *st)
 {
     size_t                    i;
     ngx_esign_ledger_item_t  *items;
@@ -668,7 +669,7 @@ ngx_esign_store_write_run(void *data, ngx_log_t *log)
 
     pthread_mutex_unlock(&ngx_esign_store_mu);
 
-    ngx_esign_store_append_evidence(self);
+    ngx_esign_store_await_evidence(self);
 }
 
 
